@@ -1,0 +1,28 @@
+/* Internal: the pieces of the control protocol shared by control.c and handlers.c. */
+#ifndef MOOR_SHIM_CONTROL_H
+#define MOOR_SHIM_CONTROL_H
+
+#include <stdint.h>
+
+#include "shim-internal.h"
+
+#define STATE_BLOCK_SIZE 80u
+
+void put_u16(uint8_t *p, uint16_t v);
+void put_u32(uint8_t *p, uint32_t v);
+void put_u64(uint8_t *p, uint64_t v);
+uint16_t get_u16(const uint8_t *p);
+uint32_t get_u32(const uint8_t *p);
+uint64_t get_u64(const uint8_t *p);
+
+/* The reply buffer's payload area (SHIM_MAX_REPLY bytes). */
+uint8_t *shim_reply_payload(void);
+int shim_send(shim_t *sh, int client, uint16_t type, uint32_t id, const uint8_t *payload,
+              uint32_t len);
+int shim_send_error(shim_t *sh, int client, uint32_t id, int code, const char *msg);
+uint32_t shim_encode_state(shim_t *sh, const shim_proc_t *p, uint8_t *out);
+/* handlers.c: answer one well-framed request. */
+void shim_dispatch(shim_t *sh, int client, uint16_t type, uint32_t id, const uint8_t *payload,
+                   uint32_t len);
+
+#endif

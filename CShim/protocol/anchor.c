@@ -1,0 +1,1 @@
+int moor_protocol_anchor;
