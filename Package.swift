@@ -1,17 +1,38 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Layout (docs/architecture.md): the shim in C (CShim/), the daemon's layers in
+// Sources/, built-in plugins in plugins/ (each depends on MoorPluginKit only).
+//
 // The shim's C code is one library target (MoorShimCore) so Swift tests can
 // call it directly; the moor-shim binary the daemon runs is linked by the
 // Makefile with cc -static from the same sources (no Swift runtime, <1 MiB).
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+]
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+
 let package = Package(
     name: "moor",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "moor-shim", targets: ["moor-shim"]),
+        .executable(name: "moord", targets: ["moord"]),
+        .executable(name: "moor", targets: ["moor"]),
         .library(name: "MoorShimClient", targets: ["MoorShimClient"]),
+        .library(name: "MoorPluginKit", targets: ["MoorPluginKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"4.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
+        // --- the shim (C) ---
         .target(name: "CMoorProtocol", path: "CShim/protocol"),
         .target(
             name: "MoorShimCore",
@@ -28,9 +49,50 @@ let package = Package(
             path: "CShim/main",
             cSettings: [.define("_GNU_SOURCE")]
         ),
+
+        // --- shared by the daemon, the CLI and plugins ---
         .target(name: "MoorShimClient", dependencies: ["CMoorProtocol"]),
+        .target(name: "MoorPluginKit", dependencies: [logging]),
+
+        // --- the daemon's layers ---
+        .target(name: "MoorHTTP", dependencies: nio + [logging]),
+        .target(name: "MoorImages", dependencies: [
+            logging, .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "MoorStore", dependencies: [logging, .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "MoorEngine", dependencies: [
+            "MoorShimClient", "MoorPluginKit", "MoorStore", "MoorImages", logging,
+        ] + nio),
+        .target(name: "MoorAPI", dependencies: ["MoorHTTP", "MoorEngine", "MoorImages", logging] + nio),
+        .target(name: "MoorBuiltinPlugins", dependencies: [
+            "MoorPluginKit", "MoorLogJSONFile", "MoorLogLocal", "MoorLogNone",
+            "MoorNetworkBasic", "MoorRestartPolicies",
+        ], path: "plugins/MoorBuiltinPlugins"),
+        .executableTarget(name: "moord", dependencies: [
+            "MoorAPI", "MoorEngine", "MoorBuiltinPlugins", "MoorPluginKit", logging,
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "moor", dependencies: [
+            "MoorHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ] + nio),
+
+        // --- built-in plugins: MoorPluginKit only, as a third party would ---
+        .target(name: "MoorLogJSONFile", dependencies: ["MoorPluginKit"], path: "plugins/MoorLogJSONFile"),
+        .target(name: "MoorLogLocal", dependencies: ["MoorPluginKit"], path: "plugins/MoorLogLocal"),
+        .target(name: "MoorLogNone", dependencies: ["MoorPluginKit"], path: "plugins/MoorLogNone"),
+        .target(name: "MoorNetworkBasic", dependencies: ["MoorPluginKit"], path: "plugins/MoorNetworkBasic"),
+        .target(name: "MoorRestartPolicies", dependencies: ["MoorPluginKit"], path: "plugins/MoorRestartPolicies"),
+
+        // --- tests ---
         .testTarget(name: "MoorShimCoreTests", dependencies: ["MoorShimCore"]),
+        .testTarget(name: "MoorShimClientTests", dependencies: ["MoorShimClient"]),
         .testTarget(name: "MoorShimIntegrationTests", dependencies: ["MoorShimClient"]),
+        .testTarget(name: "MoorPluginKitTests", dependencies: ["MoorPluginKit", "MoorBuiltinPlugins"]),
+        .testTarget(name: "MoorHTTPTests", dependencies: ["MoorHTTP"] + nio),
+        .testTarget(name: "MoorImagesTests", dependencies: ["MoorImages"]),
+        .testTarget(name: "MoorStoreTests", dependencies: ["MoorStore"]),
     ],
     swiftLanguageModes: [.v6]
 )
