@@ -1,0 +1,98 @@
+import Foundation
+import MoorShimClient
+
+/// What restoring one container found, for the daemon's report.
+public struct RestoreOutcome: Sendable, Equatable {
+    public enum Result: Sendable, Equatable {
+        case adopted           // running (or paused) and managed again
+        case exitedWhileDown   // its exit is recorded now
+        case shimGone          // no shim: exited with its record, or 255
+        case unchanged         // was not running
+        case unmanaged(String) // a shim this daemon cannot speak to
+        case failed(String)
+    }
+
+    public var containerID: String
+    public var result: Result
+}
+
+extension ManagedContainer {
+    /// Takes a container back after a daemon start: reconnects to its shim
+    /// if one runs, learns an exit that happened during the downtime, or
+    /// settles a start or a removal the previous daemon did not finish.
+    func restore() async -> RestoreOutcome {
+        if record.state.status == .removing {
+            await tearDown()
+            return RestoreOutcome(containerID: id, result: .unchanged)
+        }
+        let wasActive = record.state.isRunning || record.state.starting || record.state.status == .restarting
+        guard wasActive else { return RestoreOutcome(containerID: id, result: .unchanged) }
+        if let socket = record.shim?.socketPath, let session = try? await connect(to: socket) {
+            return await adopt(session)
+        }
+        if record.state.starting && !record.state.isRunning && record.state.status != .restarting {
+            // The previous daemon died before the shim came up: roll back.
+            try? update { $0.state.starting = false }
+            return RestoreOutcome(containerID: id, result: .unchanged)
+        }
+        if record.state.status == .restarting {
+            applyRestartPolicy(moment: .daemonStart)
+            return RestoreOutcome(containerID: id, result: .shimGone)
+        }
+        let exit = record.shim.flatMap { try? ExitRecord.read(path: $0.stateDirectory + "/exit") }
+        generation += 1
+        await finishRun(exitCode: exit?.exitCode ?? 255, oomKilled: exit?.oomKilled ?? false,
+                        finishedNs: exit.map { Int64($0.finishedNs) } ?? nowNs(), moment: .daemonStart)
+        return RestoreOutcome(containerID: id, result: .shimGone)
+    }
+
+    private func adopt(_ session: ShimSession) async -> RestoreOutcome {
+        do {
+            let hello = try await session.hello()
+            guard hello.isSpoken else {
+                let reason = "its shim speaks protocol \(hello.version); this daemon speaks \(ShimProtocol.major).\(ShimProtocol.minor). The container keeps running; stop it with `moor adopt --kill \(id)` or a daemon that speaks its protocol"
+                unmanagedReason = reason
+                session.channel.close()
+                return RestoreOutcome(containerID: id, result: .unmanaged(reason))
+            }
+            let state = try await session.state(process: ShimProtocol.initProcess)
+            generation += 1
+            try update {
+                $0.shim?.protocolMajor = hello.major
+                $0.shim?.protocolMinor = hello.minor
+                $0.shim?.build = hello.build
+                $0.shim?.shimPid = Int32(hello.shimPid)
+                $0.state.starting = false
+                switch state.status {
+                case .running:
+                    $0.state.status = .running
+                    $0.state.pid = state.pid
+                case .paused:
+                    $0.state.status = .paused
+                    $0.state.pid = state.pid
+                case .exited:
+                    $0.state.status = .running // until the watcher records the exit
+                }
+                if $0.state.startedAtNs == 0 { $0.state.startedAtNs = Int64(state.startedNs) }
+            }
+            try await attachRuntime(session, moment: .daemonStart)
+            return RestoreOutcome(containerID: id, result: state.status == .exited ? .exitedWhileDown : .adopted)
+        } catch {
+            session.channel.close()
+            return RestoreOutcome(containerID: id, result: .failed("\(error)"))
+        }
+    }
+
+    /// The daemon is stopping with live restore: let go of the shim without
+    /// touching the container.
+    func detach() async {
+        detaching = true
+        restartTask?.cancel()
+        watchTask?.cancel()
+        drainTask?.cancel()
+        session?.channel.close()
+        session = nil
+        await logWriter?.close()
+        logWriter = nil
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import MoorPluginKit
+
+/// A chunk of a process's output as it came from the spool.
+public struct OutputChunk: Sendable, Equatable {
+    public var source: LogSource
+    public var bytes: [UInt8]
+}
+
+/// Live fan-out of one container's output: raw chunks for `attach`, log
+/// entries (after the driver stored them) for `logs --follow`. Subscribers
+/// that fall far behind lose the oldest items rather than slowing the
+/// drainer, which must keep up with the spool.
+actor ContainerOutput {
+    private var chunkSubscribers: [UUID: AsyncStream<OutputChunk>.Continuation] = [:]
+    private var entrySubscribers: [UUID: AsyncStream<LogEntry>.Continuation] = [:]
+    private var closed = false
+
+    func publish(_ chunks: [OutputChunk]) {
+        for c in chunkSubscribers.values { for chunk in chunks { c.yield(chunk) } }
+    }
+
+    func publish(_ entries: [LogEntry]) {
+        for c in entrySubscribers.values { for entry in entries { c.yield(entry) } }
+    }
+
+    func chunks() -> AsyncStream<OutputChunk> {
+        let (stream, continuation) = AsyncStream<OutputChunk>.makeStream(bufferingPolicy: .bufferingNewest(65536))
+        if closed {
+            continuation.finish()
+            return stream
+        }
+        let id = UUID()
+        chunkSubscribers[id] = continuation
+        continuation.onTermination = { _ in Task { await self.dropChunks(id) } }
+        return stream
+    }
+
+    func entries() -> AsyncStream<LogEntry> {
+        let (stream, continuation) = AsyncStream<LogEntry>.makeStream(bufferingPolicy: .bufferingNewest(65536))
+        if closed {
+            continuation.finish()
+            return stream
+        }
+        let id = UUID()
+        entrySubscribers[id] = continuation
+        continuation.onTermination = { _ in Task { await self.dropEntries(id) } }
+        return stream
+    }
+
+    /// The process finished and its output is delivered: end every stream.
+    func close() {
+        closed = true
+        for c in chunkSubscribers.values { c.finish() }
+        for c in entrySubscribers.values { c.finish() }
+        chunkSubscribers.removeAll()
+        entrySubscribers.removeAll()
+    }
+
+    /// A new run of the container (restart): streams open again.
+    func reopen() { closed = false }
+
+    private func dropChunks(_ id: UUID) { chunkSubscribers.removeValue(forKey: id) }
+    private func dropEntries(_ id: UUID) { entrySubscribers.removeValue(forKey: id) }
+}

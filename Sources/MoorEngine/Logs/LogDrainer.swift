@@ -1,0 +1,84 @@
+import Logging
+import MoorPluginKit
+import MoorShimClient
+
+/// Moves one container's output from its shim's spool into its log driver,
+/// exactly once: it starts at the first unacknowledged record, drops lines
+/// the driver already holds (by position), writes, then acknowledges only
+/// records whose every byte is stored, so the shim can reclaim them.
+/// Returns when the container's init has finished and everything is stored.
+struct LogDrainer: Sendable {
+    let containerID: String
+    let session: ShimSession
+    let writer: any LogWriter
+    let output: ContainerOutput
+    let events: EventBus
+    let logger: Logger
+
+    /// Drains until the process finished; throws if the shim goes away.
+    func run() async throws {
+        let delivered = try await writer.lastPosition()
+        var assembler = LineAssembler(deliveredThrough: delivered)
+        var from = try await session.state(process: 0).spoolAckedSeq + 1
+        var acked = from - 1
+        while !Task.isCancelled {
+            let batch = try await session.readSpool(process: 0, from: from, waitMs: 30_000)
+            if batch.records.isEmpty {
+                let state = try await session.state(process: 0)
+                if state.status == .exited && batch.nextSeq >= state.spoolNextSeq {
+                    try await store(assembler.flush())
+                    if state.spoolNextSeq > 1 && state.spoolNextSeq - 1 > acked {
+                        try await session.ack(process: 0, seq: state.spoolNextSeq - 1)
+                    }
+                    return
+                }
+                from = max(from, batch.nextSeq)
+                continue
+            }
+            var entries: [LogEntry] = []
+            var chunks: [OutputChunk] = []
+            for record in batch.records {
+                if record.seq < from { continue }
+                switch record.stream {
+                case .stdout: chunks.append(OutputChunk(source: .stdout, bytes: record.payload))
+                case .stderr: chunks.append(OutputChunk(source: .stderr, bytes: record.payload))
+                case .loss: await reportLoss(record)
+                }
+                entries += assembler.consume(record)
+            }
+            await output.publish(chunks)
+            try await store(entries)
+            let ackable = assembler.ackableSeq
+            if ackable > acked {
+                try await session.ack(process: 0, seq: ackable)
+                acked = ackable
+            }
+            from = batch.nextSeq
+        }
+    }
+
+    /// Writes with retries: a failing driver (disk full) must not lose
+    /// lines; the spool keeps them meanwhile, so the container never blocks.
+    private func store(_ entries: [LogEntry]) async throws {
+        guard !entries.isEmpty else { return }
+        var delay: UInt64 = 100_000_000
+        while true {
+            do {
+                try await writer.write(entries)
+                await output.publish(entries)
+                return
+            } catch {
+                logger.error("log driver write failed; retrying", metadata: ["container": "\(containerID)", "error": "\(error)"])
+                try await Task.sleep(nanoseconds: delay)
+                delay = min(delay * 2, 10_000_000_000)
+            }
+        }
+    }
+
+    private func reportLoss(_ record: SpoolRecord) async {
+        guard let loss = record.loss else { return }
+        logger.warning("container output dropped", metadata: ["container": "\(containerID)", "bytes": "\(loss.bytes)"])
+        await events.publish(EngineEvent(type: "container", action: "log-loss", actorID: containerID,
+                                         attributes: ["bytes": "\(loss.bytes)", "records": "\(loss.records)"]))
+    }
+}

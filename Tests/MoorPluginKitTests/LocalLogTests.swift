@@ -1,0 +1,195 @@
+import MoorPluginKit
+import Testing
+
+/// The local driver, through the kit's LogDriver API as the engine uses it.
+@Suite struct LocalLogTests {
+    private func open(_ directory: String, _ options: [String: String] = [:])
+        async throws -> (any LogWriter, any LogReader, String) {
+        let driver = try await logDriver("local")
+        let target = container(directory)
+        let writer = try await driver.openWriter(for: target, options: options)
+        let reader = try #require(try await driver.openReader(for: target, options: options))
+        return (writer, reader, "\(directory)/local-logs/container.log")
+    }
+
+    @Test func writesTheDocumentedRecordLayout() async throws {
+        try await withTemporaryDirectory { dir in
+            let (writer, reader, path) = try await open(dir)
+            let written = LogEntry(source: .stderr, timeNs: 0x0102_0304_0506_0708, line: Array("hi\n".utf8),
+                                   position: LogPosition(seq: 7, offset: 12))
+            try await writer.write([written])
+            let header: [UInt8] = Array("MOORLOG".utf8) + [1]
+            let record: [UInt8] = [31, 0, 0, 0] // body length: 28 + 3
+                + [228, 245, 209, 254] // CRC-32 of the rest of the body
+                + [8, 7, 6, 5, 4, 3, 2, 1] // time, little-endian
+                + [7, 0, 0, 0, 0, 0, 0, 0] + [12, 0, 0, 0] // seq, offset
+                + [2, 0, 0, 0] // stderr, not partial, reserved
+                + Array("hi\n".utf8) + [31, 0, 0, 0]
+            #expect(try fileBytes(path) == header + record)
+            #expect(try await reader.read(LogReadOptions()) == [written])
+        }
+    }
+
+    @Test func keepsPartialFlagStreamsAndBytesAsWritten() async throws {
+        try await withTemporaryDirectory { dir in
+            let (writer, reader, _) = try await open(dir)
+            let entries = [
+                entry("out\n", 1, offset: 4),
+                LogEntry(source: .stderr, timeNs: -5, line: [0xFF, 0x00, 0x0A], position: LogPosition(seq: 1, offset: 7)),
+                entry("cut", 2, offset: 3, partial: true),
+            ]
+            try await writer.write(entries)
+            #expect(try await reader.read(LogReadOptions()) == entries)
+        }
+    }
+
+    @Test func lastPositionIsNilWhenEmptyAndSurvivesReopening() async throws {
+        try await withTemporaryDirectory { dir in
+            let (writer, _, _) = try await open(dir)
+            #expect(try await writer.lastPosition() == nil)
+            try await writer.write([entry("a\n", 1, offset: 2), entry("b\n", 3, offset: 4)])
+            await writer.close()
+            let (reopened, _, _) = try await open(dir)
+            #expect(try await reopened.lastPosition() == LogPosition(seq: 3, offset: 4))
+        }
+    }
+
+    @Test func cutsATornTailOnReopen() async throws {
+        let torn: [[UInt8]] = [
+            [31, 0, 0, 0, 1, 2, 3], // the start of a record
+            [UInt8](repeating: 0, count: 4096), // zeros a power loss left
+            [40, 0, 0, 0] + [UInt8](repeating: 0xAA, count: 40) + [40, 0, 0, 0], // lengths agree, checksum does not
+        ]
+        for garbage in torn {
+            try await withTemporaryDirectory { dir in
+                let (writer, _, path) = try await open(dir)
+                try await writer.write((1...3).map { entry("line \($0)\n", UInt64($0)) })
+                await writer.close()
+                let intact = try fileBytes(path)
+                try appendBytes(garbage, to: path)
+
+                let (reopened, reader, _) = try await open(dir)
+                #expect(try await reopened.lastPosition() == LogPosition(seq: 3, offset: 0))
+                #expect(try fileBytes(path) == intact)
+                try await reopened.write([entry("line 4\n", 4)])
+                #expect(try await reader.read(LogReadOptions()).map(\.position.seq) == [1, 2, 3, 4])
+            }
+        }
+    }
+
+    @Test func dropsALastRecordWhoseBytesWereDamaged() async throws {
+        try await withTemporaryDirectory { dir in
+            let (writer, _, path) = try await open(dir)
+            try await writer.write((1...3).map { entry("line \($0)\n", UInt64($0)) })
+            await writer.close()
+            var bytes = try fileBytes(path)
+            bytes[bytes.count - 6] ^= 0xFF // inside the last line
+            try createFile(path, bytes)
+
+            let (reopened, reader, _) = try await open(dir)
+            #expect(try await reopened.lastPosition() == LogPosition(seq: 2, offset: 0))
+            #expect(try await reader.read(LogReadOptions()).map(\.position.seq) == [1, 2])
+        }
+    }
+
+    @Test func recreatesAHeaderTornAtCreation() async throws {
+        try await withTemporaryDirectory { dir in
+            let (first, _, path) = try await open(dir)
+            await first.close()
+            try createFile(path, Array("MOOR".utf8))
+            let (writer, reader, _) = try await open(dir)
+            #expect(try await writer.lastPosition() == nil)
+            try await writer.write([entry("a\n", 1)])
+            #expect(try await reader.read(LogReadOptions()).map(\.position.seq) == [1])
+            #expect(try Array(fileBytes(path).prefix(8)) == Array("MOORLOG".utf8) + [1])
+        }
+    }
+
+    @Test func refusesAFileInAnotherFormat() async throws {
+        try await withTemporaryDirectory { dir in
+            let (first, _, path) = try await open(dir)
+            await first.close()
+            try createFile(path, Array("{\"log\":\"x\"}\n".utf8))
+            let error = await logDriverError { _ = try await open(dir) }
+            #expect(error?.description.contains(path) == true)
+        }
+    }
+
+    @Test func rotatesByMaxSizeKeepingMaxFileFiles() async throws {
+        for batched in [false, true] {
+            try await withTemporaryDirectory { dir in
+                // A record of "line N\n" is 43 bytes: two fit after the 8-byte header.
+                let (writer, reader, path) = try await open(dir, ["max-size": "110", "max-file": "3"])
+                let entries = (1...9).map { entry("line \($0)\n", UInt64($0)) }
+                if batched {
+                    try await writer.write(entries)
+                } else {
+                    for item in entries { try await writer.write([item]) }
+                }
+                #expect(fileExists("\(path).1") && fileExists("\(path).2") && !fileExists("\(path).3"))
+                for file in [path, "\(path).1", "\(path).2"] { #expect(try fileSize(file) <= 110) }
+                #expect(try await reader.read(LogReadOptions()).map(\.position.seq) == [5, 6, 7, 8, 9])
+                #expect(try await writer.lastPosition() == LogPosition(seq: 9, offset: 0))
+            }
+        }
+    }
+
+    @Test func findsTheLastPositionInARotatedFileAfterACrashMidRotation() async throws {
+        try await withTemporaryDirectory { dir in
+            let options = ["max-size": "110", "max-file": "3"]
+            let (writer, _, path) = try await open(dir, options)
+            try await writer.write((1...5).map { entry("line \($0)\n", UInt64($0)) })
+            await writer.close()
+            try moveFile("\(path).2", to: "\(path).3")
+            try moveFile("\(path).1", to: "\(path).2")
+            try moveFile(path, to: "\(path).1")
+            try createFile(path, [])
+
+            let (reopened, reader, _) = try await open(dir, options)
+            #expect(try await reopened.lastPosition() == LogPosition(seq: 5, offset: 0))
+            try await reopened.write([entry("line 6\n", 6)])
+            #expect(try await reader.read(LogReadOptions()).map(\.position.seq) == [1, 2, 3, 4, 5, 6])
+        }
+    }
+
+    @Test func readsWithSinceUntilTailAndStreamFilters() async throws {
+        try await withTemporaryDirectory { dir in
+            let (writer, reader, _) = try await open(dir, ["max-size": "150", "max-file": "9"])
+            try await writer.write((1...8).map { seq in
+                entry("line \(seq)\n", UInt64(seq), source: seq % 2 == 0 ? .stderr : .stdout)
+            })
+            let second: Int64 = 1_000_000_000
+            func seqs(_ options: LogReadOptions) async throws -> [UInt64] {
+                try await reader.read(options).map(\.position.seq)
+            }
+            #expect(try await seqs(LogReadOptions()) == [1, 2, 3, 4, 5, 6, 7, 8])
+            #expect(try await seqs(LogReadOptions(sinceNs: 3 * second, untilNs: 6 * second)) == [3, 4, 5, 6])
+            #expect(try await seqs(LogReadOptions(stderr: false)) == [1, 3, 5, 7])
+            #expect(try await seqs(LogReadOptions(tail: 3)) == [6, 7, 8])
+            #expect(try await seqs(LogReadOptions(tail: 0)) == [])
+            #expect(try await seqs(LogReadOptions(sinceNs: 2 * second, tail: 2, stderr: false)) == [5, 7])
+        }
+    }
+
+    @Test func appliesDockersDefaultsAndRules() async throws {
+        let driver = try await logDriver("local")
+        try driver.validate(options: [:])
+        try driver.validate(options: ["max-file": "1", "compress": "false"])
+        try driver.validate(options: ["max-size": "10m", "max-file": "3", "tag": "{{.Name}}", "env": "A"])
+        let cases: [([String: String], String)] = [
+            (["max-file": "1"], "compress"), // compress defaults to true, as in dockerd
+            (["max-size": "ten"], "max-size"),
+            (["max-file": "-2"], "max-file"),
+            (["compress": "yes"], "compress"),
+            (["env-regex": "(x"], "env-regex"),
+            (["mode": "non-blocking"], "mode"),
+        ]
+        for (options, name) in cases {
+            let error = await logDriverError { try driver.validate(options: options) }
+            #expect(invalidOptionName(error) == name, "\(options) gave \(String(describing: error))")
+        }
+        let unknown = await logDriverError { try driver.validate(options: ["max-buffer-size": "1m"]) }
+        #expect(unknown == .invalidOption(driver: "local", option: "max-buffer-size",
+                                          reason: "unknown log opt for log driver local"))
+    }
+}
