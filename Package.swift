@@ -69,11 +69,14 @@ let package = Package(
             "MoorPluginKit", "MoorLogJSONFile", "MoorLogLocal", "MoorLogNone",
             "MoorNetworkBasic", "MoorRestartPolicies",
         ], path: "plugins/MoorBuiltinPlugins"),
-        .executableTarget(name: "moord", dependencies: [
-            "MoorAPI", "MoorEngine", "MoorBuiltinPlugins", "MoorPluginKit", logging,
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        // The daemon as a library (configuration, lifecycle), so it is testable.
+        .target(name: "MoorDaemon", dependencies: [
+            "MoorAPI", "MoorEngine", "MoorImages", "MoorStore", "MoorBuiltinPlugins", "MoorPluginKit", "MoorHTTP", logging,
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ] + nio),
+        .executableTarget(name: "moord", dependencies: [
+            "MoorDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "moor", dependencies: [
             "MoorHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -94,6 +97,8 @@ let package = Package(
         .testTarget(name: "MoorHTTPTests", dependencies: ["MoorHTTP"] + nio),
         .testTarget(name: "MoorImagesTests", dependencies: ["MoorImages"]),
         .testTarget(name: "MoorStoreTests", dependencies: ["MoorStore"]),
+        .testTarget(name: "MoorDaemonTests", dependencies: ["MoorDaemon", "MoorEngine", "MoorPluginKit"]),
+        .testTarget(name: "MoorEngineTests", dependencies: ["MoorEngine", "MoorShimClient", "MoorPluginKit"]),
     ],
     swiftLanguageModes: [.v6]
 )
