@@ -56,8 +56,10 @@ let package = Package(
         .target(name: "MoorPluginKit", dependencies: [logging]),
 
         // --- the daemon's layers ---
-        .target(name: "MoorHTTP", dependencies: nio + [logging]),
-        .target(name: "MoorImages", dependencies: [
+        .target(name: "MoorHTTP", dependencies: nio + [logging, .product(name: "NIOHTTP1", package: "swift-nio")]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CLinuxFS", path: "Sources/CLinuxFS"),
+        .target(name: "MoorImages", dependencies: ["CZlib", "CLinuxFS", 
             logging, .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "MoorStore", dependencies: [logging, .product(name: "GRDB", package: "GRDB.swift")]),

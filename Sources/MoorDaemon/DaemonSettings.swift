@@ -105,6 +105,8 @@ public struct DaemonSettings: Sendable, Equatable {
     }
 
     static func parseFile(_ data: Data, path: String) throws -> [String: ConfigValue] {
+        // An empty file configures nothing, as with dockerd.
+        if data.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) { return [:] }
         let value: ConfigValue
         do {
             value = try JSONDecoder().decode(ConfigValue.self, from: data)

@@ -46,6 +46,28 @@ import Testing
         }
     }
 
+    @Test func replacesInvalidUTF8ByteByByteAsGoDoes() async throws {
+        try await withTemporaryDirectory { dir in
+            let (writer, _, path) = try await open(dir)
+            // Overlong C0 80, surrogate ED A0 80, then a valid 4-byte rocket and DEL.
+            let line: [UInt8] = [0xC0, 0x80, 0xED, 0xA0, 0x80, 0xF0, 0x9F, 0x9A, 0x80, 0x7F, 0x0A]
+            try await writer.write([LogEntry(source: .stdout, timeNs: Self.base, line: line,
+                                             position: LogPosition(seq: 1, offset: 11))])
+            let expected = #"{"log":"\ufffd\ufffd\ufffd\ufffd\ufffd🚀\#u{7F}\n","stream":"stdout","#
+                + #""time":"2024-01-02T03:04:05Z","pos":"1:11"}"# + "\n"
+            #expect(try fileText(path) == expected)
+        }
+    }
+
+    @Test func refusesToWriteOnceClosed() async throws {
+        try await withTemporaryDirectory { dir in
+            let (writer, _, path) = try await open(dir)
+            await writer.close()
+            let error = await logDriverError { try await writer.write([entry("late\n", 1)]) }
+            #expect(error?.description.contains(path) == true)
+        }
+    }
+
     @Test func writesExtraAttributesFromLabelsEnvAndTag() async throws {
         try await withTemporaryDirectory { dir in
             let options = ["labels": "app,missing", "env": "TIER", "env-regex": "^REG", "tag": "{{.Name}}/{{.ID}}"]
@@ -86,6 +108,32 @@ import Testing
             #expect(try fileText(path) == intact)
             try await reopened.write([entry("line 4\n", 4)])
             #expect(try await reader.read(LogReadOptions()).map(\.position.seq) == [1, 2, 3, 4])
+        }
+    }
+
+    @Test func handlesEntriesLongerThanTheReadChunk() async throws {
+        try await withTemporaryDirectory { dir in
+            let (writer, reader, _) = try await open(dir)
+            let long = String(repeating: "0123456789abcdef", count: 12_000) + "\n" // 192 KB
+            let entries = [entry("short\n", 1), entry(long, 2), entry(long, 3), entry("short\n", 4)]
+            try await writer.write(Array(entries.prefix(3)))
+            await writer.close()
+            let (reopened, _, _) = try await open(dir)
+            #expect(try await reopened.lastPosition() == LogPosition(seq: 3, offset: 0))
+            try await reopened.write([entries[3]])
+            #expect(try await reader.read(LogReadOptions()) == entries)
+        }
+    }
+
+    @Test func skipsEntriesItAlreadyHoldsSoARetriedBatchIsStoredOnce() async throws {
+        try await withTemporaryDirectory { dir in
+            let (writer, reader, _) = try await open(dir)
+            try await writer.write([entry("a\n", 1), entry("b\n", 2, offset: 2), entry("c\n", 3)])
+            try await writer.write([entry("b\n", 2, offset: 2), entry("c\n", 3), entry("d\n", 4)])
+            await writer.close()
+            let (reopened, _, _) = try await open(dir)
+            try await reopened.write([entry("d\n", 4), entry("e\n", 5)])
+            #expect(try await reader.read(LogReadOptions()).map(\.line) == ["a\n", "b\n", "c\n", "d\n", "e\n"].map { Array($0.utf8) })
         }
     }
 

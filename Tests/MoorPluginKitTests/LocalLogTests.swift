@@ -115,6 +115,32 @@ import Testing
         }
     }
 
+    @Test func handlesEntriesLongerThanTheReadChunk() async throws {
+        try await withTemporaryDirectory { dir in
+            let (writer, reader, _) = try await open(dir)
+            let long = String(repeating: "0123456789abcdef", count: 12_000) + "\n" // 192 KB
+            let entries = [entry("short\n", 1), entry(long, 2), entry(long, 3), entry("short\n", 4)]
+            try await writer.write(Array(entries.prefix(3)))
+            await writer.close()
+            let (reopened, _, _) = try await open(dir)
+            #expect(try await reopened.lastPosition() == LogPosition(seq: 3, offset: 0))
+            try await reopened.write([entries[3]])
+            #expect(try await reader.read(LogReadOptions()) == entries)
+        }
+    }
+
+    @Test func skipsEntriesItAlreadyHoldsSoARetriedBatchIsStoredOnce() async throws {
+        try await withTemporaryDirectory { dir in
+            let (writer, reader, _) = try await open(dir)
+            try await writer.write([entry("a\n", 1), entry("b\n", 2, offset: 2), entry("c\n", 3)])
+            try await writer.write([entry("b\n", 2, offset: 2), entry("c\n", 3), entry("d\n", 4)])
+            await writer.close()
+            let (reopened, _, _) = try await open(dir)
+            try await reopened.write([entry("d\n", 4), entry("e\n", 5)])
+            #expect(try await reader.read(LogReadOptions()).map(\.line) == ["a\n", "b\n", "c\n", "d\n", "e\n"].map { Array($0.utf8) })
+        }
+    }
+
     @Test func rotatesByMaxSizeKeepingMaxFileFiles() async throws {
         for batched in [false, true] {
             try await withTemporaryDirectory { dir in

@@ -10,7 +10,6 @@ public enum RestartBackoff {
     /// restart (0 when there was none) and how long the last run lasted.
     public static func nextDelay(previousDelayNs: Int64, runDurationNs: Int64) -> Int64 {
         if runDurationNs >= healthyRunNs || previousDelayNs <= 0 { return initialDelayNs }
-        return min(previousDelayNs.multipliedReportingOverflow(by: 2).overflow ? maximumDelayNs : previousDelayNs * 2,
-                   maximumDelayNs)
+        return previousDelayNs >= maximumDelayNs / 2 ? maximumDelayNs : previousDelayNs * 2
     }
 }

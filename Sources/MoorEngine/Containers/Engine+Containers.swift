@@ -83,14 +83,11 @@ extension Engine {
                 return (await target.snapshot().state.exitCode, nil)
             }
         case .removed:
-            let exits = await target.exitStream()
             let removal = await target.removalStream()
-            let running = record.state.isRunning
             return WaitHandle {
-                var code = record.state.exitCode
-                if running { for await value in exits { code = value; break } }
                 for await _ in removal {}
-                return (code, nil)
+                // The last run's code, as the record had it when it went.
+                return (await target.snapshot().state.exitCode, nil)
             }
         }
     }

@@ -213,3 +213,25 @@ public enum ByteSize {
         return UInt64(lower)
     }
 }
+
+extension Engine {
+    /// Checks a default log driver and options (a reload's new daemon.json).
+    public func validateLogConfig(driver: String, options: [String: String]) throws -> Bool {
+        let plugin: any LogDriver
+        do {
+            plugin = try context.plugins.single(.logging, id: driver)
+        } catch {
+            throw EngineError.invalid("log-driver: no log driver named '\(driver)' is registered")
+        }
+        var driverOptions = options
+        if let text = driverOptions.removeValue(forKey: "spool-max-size"), ByteSize.parse(text) == nil {
+            throw EngineError.invalid("log-opts: spool-max-size \"\(text)\" is not a size")
+        }
+        do {
+            try plugin.validate(options: driverOptions)
+        } catch {
+            throw EngineError.invalid("\(error)")
+        }
+        return true
+    }
+}

@@ -4,21 +4,23 @@ import MoorShimClient
 extension ManagedContainer {
     /// `docker stop`: the stop signal, then SIGKILL to every process after
     /// `timeout` seconds (-1: wait forever). 304 if it is not running.
-    func stop(timeout: Int?, signal: String?) async throws {
+    /// `byUser` false: the daemon itself stops it (shutdown without live
+    /// restore), which restart policies must not take for a user's stop.
+    func stop(timeout: Int?, signal: String?, byUser: Bool = true) async throws {
         try await lock.run {
-            try await self.stopLocked(timeout: timeout, signal: signal)
+            try await self.stopLocked(timeout: timeout, signal: signal, byUser: byUser)
         }
     }
 
-    func stopLocked(timeout: Int?, signal: String?) async throws {
+    func stopLocked(timeout: Int?, signal: String?, byUser: Bool = true) async throws {
         if record.state.status == .restarting {
-            try update { $0.state.stoppedByUser = true }
+            if byUser { try update { $0.state.stoppedByUser = true } }
             cancelRestart()
             return
         }
         guard record.state.isRunning else { throw EngineError(.notModified, "container already stopped") }
         let session = try requireSession()
-        try update { $0.state.stoppedByUser = true }
+        if byUser { try update { $0.state.stoppedByUser = true } }
         let number = try Signals.number(signal ?? record.config.stopSignal ?? "SIGTERM")
         let grace = timeout ?? record.config.stopTimeout ?? 10
         try? await session.signal(signal: number, all: false)

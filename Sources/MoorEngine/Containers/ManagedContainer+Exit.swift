@@ -94,7 +94,8 @@ extension ManagedContainer {
             do {
                 try update {
                     $0.state.status = .restarting
-                    $0.state.restartCount += 1
+                    // dockerd starts over (count and backoff) at daemon start.
+                    $0.state.restartCount = moment == .daemonStart ? 0 : $0.state.restartCount + 1
                     $0.state.restartDelayNs = delayNs
                 }
             } catch {

@@ -17,6 +17,15 @@ extension ManagedContainer {
         }
     }
 
+    /// `--rm` and a start that failed: nothing ran, nothing to wait for.
+    func removeAfterFailedStart() async throws {
+        try await lock.run {
+            let status = await self.record.state.status
+            guard status == .created || status == .exited else { return }
+            try await self.removeLocked(force: false)
+        }
+    }
+
     private func removeLocked(force: Bool) async throws {
         if isRemoved { return }
         if record.state.isRunning || record.state.status == .restarting {

@@ -26,7 +26,15 @@ extension ManagedContainer {
             return RestoreOutcome(containerID: id, result: .unchanged)
         }
         let wasActive = record.state.isRunning || record.state.starting || record.state.status == .restarting
-        guard wasActive else { return RestoreOutcome(containerID: id, result: .unchanged) }
+        guard wasActive else {
+            // Stopped before the daemon went down: dockerd asks the restart
+            // policy again at start-up (`always` comes back, even after a
+            // user's stop; `unless-stopped` only if the user did not stop it).
+            if record.state.status == .exited && record.state.startedAtNs > 0 {
+                applyRestartPolicy(moment: .daemonStart)
+            }
+            return RestoreOutcome(containerID: id, result: .unchanged)
+        }
         if let socket = record.shim?.socketPath, let session = try? await connect(to: socket) {
             return await adopt(session)
         }

@@ -226,6 +226,10 @@ extension ManagedContainer {
             logger.error("recording a failed start", metadata: ["container": "\(id)", "error": "\(error)"])
         }
         await detachNetwork(attachment)
+        // dockerd removes an AutoRemove container whose start failed.
+        if record.hostConfig.autoRemove ?? false {
+            Task { try? await self.removeAfterFailedStart() }
+        }
     }
 
     func detachNetwork(_ attachment: NetworkAttachment?) async {

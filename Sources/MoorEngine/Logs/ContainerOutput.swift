@@ -5,6 +5,11 @@ import MoorPluginKit
 public struct OutputChunk: Sendable, Equatable {
     public var source: LogSource
     public var bytes: [UInt8]
+
+    public init(source: LogSource, bytes: [UInt8]) {
+        self.source = source
+        self.bytes = bytes
+    }
 }
 
 /// Live fan-out of one container's output: raw chunks for `attach`, log

@@ -67,7 +67,7 @@ extension Engine {
                 group.addTask {
                     if !live, await container.snapshot().state.isRunning {
                         do {
-                            try await container.stop(timeout: nil, signal: nil)
+                            try await container.stop(timeout: nil, signal: nil, byUser: false)
                         } catch {
                             self.context.logger.error("stopping a container at shutdown", metadata: ["container": "\(container.id)", "error": "\(error)"])
                         }

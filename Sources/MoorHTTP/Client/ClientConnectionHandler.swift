@@ -19,7 +19,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         case done
     }
 
-    private let outcome: EventLoopPromise<HTTPHijackOutcomeOrResponse>
+    /// Dropped once fulfilled: a fulfilled future keeps its value, and the
+    /// response's body must die with the caller's last reference so that a
+    /// dropped response closes the connection.
+    private var outcome: EventLoopPromise<HTTPHijackOutcomeOrResponse>?
     private let wantsHijack: Bool
     private let encoder = HTTPRequestEncoder()
     private let decoderHandler = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))
@@ -48,7 +51,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch state {
         case .awaitingHead, .switching:
             // Closed before a response could be handed out.
-            outcome.fail(HTTPError(.invalidResponse, "the connection ended without a response"))
+            fulfil(.failure(HTTPError(.invalidResponse, "the connection ended without a response")))
             state = .done
         case let .streaming(source):
             source.finish(HTTPError(.invalidResponse, "the connection ended before the response was complete"))
@@ -70,7 +73,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             source.finish()
             state = .done
             context.close(promise: nil)
-        case let (.end, .switching(status, headers, buffered, _)):
+        case let (.end, .switching(status, headers, buffered, _)) where status.code != 101:
+            // A 200 answer's "body" is the raw stream, read until the daemon
+            // closes: its end is the stream's end. A 101 ends at its head.
             state = .switching(status: status, headers: headers, buffered: buffered, ended: true)
         default:
             break
@@ -100,7 +105,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             status: status, version: HTTPProtocolVersion(major: head.version.major, minor: head.version.minor),
             headers: headers, body: body
         )
-        outcome.succeed(.response(response))
+        fulfil(.success(.response(response)))
     }
 
     private func switchToRawStream() {
@@ -110,7 +115,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         let input = raw.makeInput(loop: context.eventLoop)
         buffered.forEach(raw.feed)
         let channel = context.channel
-        let outcome = self.outcome
+        guard let outcome = self.outcome else { return }
+        self.outcome = nil
         let pipeline = context.pipeline.syncOperations
         do {
             try pipeline.addHandler(raw)
@@ -121,6 +127,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         pipeline.removeHandler(context: context, promise: nil)
         pipeline.removeHandler(encoder, promise: nil)
+        raw.startReading()
         // The decoder forwards the bytes after a 101 head on removal; only
         // then may raw writes start (it observes outbound HTTP parts).
         pipeline.removeHandler(decoderHandler).assumeIsolated().whenComplete { _ in
@@ -154,7 +161,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func ended(context: ChannelHandlerContext, error: HTTPError) {
         switch state {
         case .awaitingHead:
-            outcome.fail(error)
+            fulfil(.failure(error))
             state = .done
             context.close(promise: nil)
         case let .streaming(source):
@@ -166,6 +173,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .done:
             break
         }
+    }
+
+    private func fulfil(_ result: Result<HTTPHijackOutcomeOrResponse, any Error>) {
+        outcome?.completeWith(result)
+        outcome = nil
     }
 
     func read(context: ChannelHandlerContext) {

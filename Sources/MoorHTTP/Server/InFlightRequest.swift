@@ -36,11 +36,20 @@ struct InFlightRequest {
     let decoderStopsAfter: Bool
     let wantsUpgrade: Bool
     var body: Body
+    /// The announced Content-Length, and how much of the body arrived.
+    let expectedLength: Int?
+    var receivedBytes = 0
     var bodyDemand = true
     var response = Response.pending
     var closeAfter = false
 
     var description: String { "\(head.method.rawValue) \(head.uri)" }
+
+    /// Body bytes still to come that nobody will read, if known.
+    var unreadRemainder: Int? {
+        guard !bodyIsComplete, let expectedLength else { return nil }
+        return expectedLength - receivedBytes
+    }
 
     var bodyIsComplete: Bool {
         if case .complete = body { return true }

@@ -28,6 +28,9 @@ enum ParserErrorMessage {
             return HTTPError(.badRequest, "malformed request line or header")
         case .invalidEOFState:
             return HTTPError(.badRequest, "the connection ended in the middle of the request")
+        case .paused:
+            // llhttp pauses on the HTTP/2 preface (`PRI * HTTP/2.0`).
+            return HTTPError(.badRequest, "HTTP/2 is not served here; use HTTP/1.1")
         case .unknown:
             return HTTPError(.badRequest, "malformed request framing (Transfer-Encoding or chunked body)")
         default:

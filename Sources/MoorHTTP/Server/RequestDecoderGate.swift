@@ -26,6 +26,9 @@ final class RequestDecoderGate: ByteToMessageDecoder {
     private(set) var mode = Mode.parsing
     /// Bytes arrived while holding; a resume must make the decoder look.
     private(set) var hasHeldBytes = false
+    /// Bytes held when the input ended: the decoder gets no later call to
+    /// hand them on, so a hijack takes them from here.
+    private var stash: ByteBuffer?
 
     init(headerLimit: Int) {
         var limits = NIOHTTPDecoderLimitConfiguration()
@@ -76,11 +79,19 @@ final class RequestDecoderGate: ByteToMessageDecoder {
         case .parsing:
             return try decoder.decodeLast(context: context, buffer: &buffer, seenEOF: seenEOF)
         case .holding:
+            if seenEOF, buffer.readableBytes > 0 {
+                stash = buffer.readSlice(length: buffer.readableBytes)
+            }
             return .needMoreData
         case .passthrough:
             forwardRaw(context: context, buffer: &buffer)
             return .needMoreData
         }
+    }
+
+    func takeStash() -> ByteBuffer? {
+        defer { stash = nil }
+        return stash
     }
 
     private func forwardRaw(context: ChannelHandlerContext, buffer: inout ByteBuffer) {

@@ -74,10 +74,12 @@ extension ServerConnectionHandler {
         gate.passthrough()
         let pipeline = context.pipeline.syncOperations
         try pipeline.addHandler(raw)
+        if let stash = gate.takeStash() { raw.feed(stash) }
         // This handler and the encoder leave at once; the decoder leaves on
         // the next loop turn and forwards its buffered bytes to `raw` then.
         pipeline.removeHandler(context: context, promise: nil)
         pipeline.removeHandler(encoder, promise: nil)
+        raw.startReading()
         pipeline.removeHandler(decoderHandler).assumeIsolated().whenComplete { _ in
             if inputWasClosed { raw.finishInput() }
         }

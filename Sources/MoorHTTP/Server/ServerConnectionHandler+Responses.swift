@@ -134,8 +134,11 @@ extension ServerConnectionHandler {
     /// Decides whether the connection closes after this response and says so
     /// in the `Connection` header.
     func connectionHeader(_ fields: inout HTTPFields, for request: InFlightRequest, readUntilClose: Bool) -> Bool {
+        // An unread body known to exceed the drain limit will end the
+        // connection anyway: say so now.
+        let tooMuchUnread = (request.unreadRemainder ?? 0) > settings.maxDiscardedBodyBytes
         let close = request.closeAfter || !request.head.isKeepAlive || quiescing || inputClosed
-            || request.decoderStopsAfter || readUntilClose
+            || request.decoderStopsAfter || readUntilClose || tooMuchUnread
         if close {
             fields.set("Connection", "close")
         } else if request.head.version.minor == 0 {
@@ -157,7 +160,7 @@ extension ServerConnectionHandler {
             headers.add(name: field.name, value: field.value)
         }
         return HTTPResponseHead(
-            version: .http1_1, status: HTTPResponseStatus(statusCode: status.code, reasonPhrase: status.reason),
+            version: .http1_1, status: .custom(code: UInt(status.code), reasonPhrase: status.reason),
             headers: headers
         )
     }

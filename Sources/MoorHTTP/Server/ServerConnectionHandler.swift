@@ -197,7 +197,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         current = InFlightRequest(
             id: nextID, head: head, signal: signal,
             decoderStopsAfter: request.wantsUpgrade || head.method == .CONNECT,
-            wantsUpgrade: request.wantsUpgrade, body: .receiving(source)
+            wantsUpgrade: request.wantsUpgrade, body: .receiving(source), expectedLength: contentLength
         )
         if inputClosed && !request.wantsUpgrade { signal.fire() }
         runResponder(request, id: nextID, signal: signal, loop: context.eventLoop)
@@ -234,6 +234,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func receiveBody(_ buffer: ByteBuffer) {
         guard var request = current else { return }
+        request.receivedBytes += buffer.readableBytes
         switch request.body {
         case let .receiving(source?):
             if source.yield(buffer) == .stopProducing { request.bodyDemand = false }

@@ -54,9 +54,13 @@ final class RawStreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        // The HTTP handler may have been holding a read for its own
-        // backpressure; ask for data now that we consume it.
-        context.read()
+    }
+
+    /// Asks for data once the HTTP handlers are gone: they may have held a
+    /// read for their own backpressure, and a read issued while they are
+    /// still in the pipeline would be held by them again.
+    func startReading() {
+        context?.read()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -112,7 +116,9 @@ public struct RawStreamWriter: Sendable {
     public func write(_ buffer: ByteBuffer) async throws {
         guard buffer.readableBytes > 0 else { return }
         do {
-            try await channel.writeAndFlush(buffer).get()
+            let written = channel.eventLoop.makePromise(of: Void.self)
+            channel.writeAndFlush(buffer, promise: written)
+            try await written.futureResult.get()
         } catch {
             throw HTTPError.closed("the peer closed the connection")
         }

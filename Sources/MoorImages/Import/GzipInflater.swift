@@ -1,4 +1,5 @@
 import CZlib
+import Glibc
 
 /// Streaming gzip decompression over zlib. Concatenated gzip members are one
 /// stream, as Go's gzip reader (Docker's) reads them; data after the last
@@ -65,6 +66,8 @@ final class GzipInflater {
                 if stream.pointee.avail_in == 0 && produced < output.count { return }
             case Z_BUF_ERROR:
                 return
+            case Z_MEM_ERROR:
+                throw ImagesError.system("gzip decompression: out of memory", errno: ENOMEM)
             default:
                 throw ImagesError.invalid("the gzip stream is corrupt: \(zlibMessage(code))")
             }

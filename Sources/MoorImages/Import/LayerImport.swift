@@ -45,7 +45,7 @@ struct LayerImport {
         let pipeline = ImportPipeline(unpacker: unpacker, maxBytes: options.maxImportBytes)
         for try await chunk in body {
             try Task.checkCancellation()
-            let fed = try chunk.withContiguousStorageIfAvailable { try pipeline.feed(UnsafeRawBufferPointer($0)) }
+            let fed: Void? = try chunk.withContiguousStorageIfAvailable { try pipeline.feed(UnsafeRawBufferPointer($0)) }
             if fed == nil { try Array(chunk).withUnsafeBytes { try pipeline.feed($0) } }
         }
         let diffID = try pipeline.finish()

@@ -1,4 +1,5 @@
 import Crypto
+import Glibc
 
 extension ImageStore {
     /// `docker import`: makes a one-layer image from a rootfs tarball
@@ -36,9 +37,9 @@ extension ImageStore {
             history: [.init(created: created, comment: comment)])
         let bytes = try JSONCoding.encode(image, subject: "image config")
         let id = "sha256:" + Hex.string(SHA256.hash(data: bytes))
-        if images[id] == nil {
+        if stored[id] == nil {
             try AtomicFile.write(bytes, to: layout.imageConfig(id), tmpDirectory: layout.tmp)
-            images[id] = StoredImage(config: image)
+            stored[id] = StoredImage(config: image)
         }
         if let target {
             var newTags = tags

@@ -1,3 +1,4 @@
+import Glibc
 import Logging
 
 extension ImageStore {
@@ -23,7 +24,7 @@ extension ImageStore {
 
     /// True when an image holds the layer.
     func isHeld(_ diffID: String) -> Bool {
-        images.values.contains { $0.config.rootfs.diffIDs.contains(diffID) }
+        stored.values.contains { $0.config.rootfs.diffIDs.contains(diffID) }
     }
 
     /// Takes a layer out of the store at once (a rename into tmp/); its

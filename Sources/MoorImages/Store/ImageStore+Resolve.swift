@@ -7,13 +7,13 @@ extension ImageStore {
     public func resolve(_ text: String) throws -> String {
         let hex = text.hasPrefix("sha256:") ? String(text.dropFirst(7)) : text
         if hex.utf8.count == 64 && Hex.isLowercaseHex(hex) {
-            guard images["sha256:" + hex] != nil else { throw ImagesError.noSuchImage("sha256:" + hex) }
+            guard stored["sha256:" + hex] != nil else { throw ImagesError.noSuchImage("sha256:" + hex) }
             return "sha256:" + hex
         }
         let reference = try ImageReference.parse(text).withDefaultTag
-        if let id = tags[reference.description], images[id] != nil { return id }
+        if let id = tags[reference.description], stored[id] != nil { return id }
         if Hex.isLowercaseHex(hex) {
-            let matches = images.keys.filter { $0.dropFirst(7).hasPrefix(hex) }
+            let matches = stored.keys.filter { $0.dropFirst(7).hasPrefix(hex) }
             if matches.count == 1, let id = matches.first { return id }
             if matches.count > 1 {
                 throw ImagesError.notFound("No such image: \(text) (the ID prefix matches \(matches.count) images)")

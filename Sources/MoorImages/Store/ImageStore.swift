@@ -27,20 +27,20 @@ public actor ImageStore {
     nonisolated let options: Options
     nonisolated let logger: Logger
 
-    var images: [String: StoredImage]
+    var stored: [String: StoredImage]
     var layers: [String: LayerMetadata]
     /// Familiar reference ("busybox:latest") → image ID.
     var tags: [String: String]
 
     /// Opens (creating if need be) the store under `root` and reads its
     /// metadata.
-    public init(root: String, options: Options = Options(), logger: Logger) throws {
+    public init(root: String, options: Options = Options(), logger: Logger = Logger(label: "moor.images")) throws {
         layout = StoreLayout(root: root)
         self.options = options
         self.logger = logger
         try layout.create()
         let contents = try StoreLoader(layout: layout, logger: logger).load()
-        images = contents.images
+        stored = contents.images
         layers = contents.layers
         tags = contents.tags
     }
@@ -59,8 +59,8 @@ public actor ImageStore {
     }
 
     /// All images, newest first.
-    public func list() -> [ImageRecord] {
-        images.keys.map(record).sorted {
+    public func images() -> [ImageRecord] {
+        stored.keys.map(record).sorted {
             ($0.config.created ?? "", $0.id) > ($1.config.created ?? "", $1.id)
         }
     }
@@ -79,7 +79,7 @@ public actor ImageStore {
     /// overlayfs's lowerdir lists them.
     public func layerPaths(_ reference: String) throws -> [String] {
         let id = try resolve(reference)
-        let diffIDs = images[id]?.config.rootfs.diffIDs ?? []
+        let diffIDs = stored[id]?.config.rootfs.diffIDs ?? []
         return try diffIDs.reversed().map { diffID in
             guard layers[diffID] != nil else {
                 throw ImagesError.system("layer \(diffID) of image \(id) is missing from the store", errno: 0)
@@ -89,7 +89,7 @@ public actor ImageStore {
     }
 
     func record(_ id: String) -> ImageRecord {
-        let config = images[id]?.config ?? ImageConfig(architecture: "", os: "", rootfs: .init(diffIDs: []))
+        let config = stored[id]?.config ?? ImageConfig(architecture: "", os: "", rootfs: .init(diffIDs: []))
         let references = tags.filter { $0.value == id }.keys
         let size = Set(config.rootfs.diffIDs).reduce(Int64(0)) { $0 + (layers[$1]?.size ?? 0) }
         return ImageRecord(

@@ -82,18 +82,7 @@ final class TarParser<Sink: TarSink> {
     private func step(_ input: UnsafeRawBufferPointer) throws -> Int {
         switch state {
         case .header, .zeroBlock:
-            let count = min(TarHeader.blockSize - blockFill, input.count)
-            let fill = blockFill
-            block.withUnsafeMutableBytes { target in
-                UnsafeMutableRawBufferPointer(rebasing: target[fill..<(fill + count)])
-                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: input[0..<count]))
-            }
-            blockFill += count
-            if blockFill == TarHeader.blockSize {
-                blockFill = 0
-                try blockComplete()
-            }
-            return count
+            return try fillBlock(input)
         case let .metadata(typeflag, remaining, padding):
             let count = Int(min(remaining, Int64(input.count)))
             metadata.append(contentsOf: input[0..<count])
@@ -105,15 +94,7 @@ final class TarParser<Sink: TarSink> {
             }
             return count
         case let .data(remaining, padding):
-            let count = Int(min(remaining, Int64(input.count)))
-            try sink.entryData(UnsafeRawBufferPointer(rebasing: input[0..<count]))
-            if remaining == Int64(count) {
-                try sink.endEntry()
-                state = padding > 0 ? .padding(remaining: padding) : .header
-            } else {
-                state = .data(remaining: remaining - Int64(count), padding: padding)
-            }
-            return count
+            return try passData(input, remaining: remaining, padding: padding)
         case let .padding(remaining):
             let count = min(remaining, input.count)
             state = remaining == count ? .header : .padding(remaining: remaining - count)
@@ -121,6 +102,35 @@ final class TarParser<Sink: TarSink> {
         case .end:
             return input.count
         }
+    }
+
+    /// Collects a header block, which may arrive split over chunks.
+    private func fillBlock(_ input: UnsafeRawBufferPointer) throws -> Int {
+        let fill = blockFill
+        let count = min(TarHeader.blockSize - fill, input.count)
+        block.withUnsafeMutableBytes { target in
+            UnsafeMutableRawBufferPointer(rebasing: target[fill..<(fill + count)])
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: input[0..<count]))
+        }
+        blockFill += count
+        if blockFill == TarHeader.blockSize {
+            blockFill = 0
+            try blockComplete()
+        }
+        return count
+    }
+
+    /// Hands entry content to the sink straight from the input buffer.
+    private func passData(_ input: UnsafeRawBufferPointer, remaining: Int64, padding: Int) throws -> Int {
+        let count = Int(min(remaining, Int64(input.count)))
+        try sink.entryData(UnsafeRawBufferPointer(rebasing: input[0..<count]))
+        if remaining == Int64(count) {
+            try sink.endEntry()
+            state = padding > 0 ? .padding(remaining: padding) : .header
+        } else {
+            state = .data(remaining: remaining - Int64(count), padding: padding)
+        }
+        return count
     }
 
     private func blockComplete() throws {
@@ -187,8 +197,9 @@ final class TarParser<Sink: TarSink> {
         case UInt8(ascii: "K"):
             pending.longLink = Array(metadata.prefix { $0 != 0 })
         case UInt8(ascii: "x"):
+            // Kept verbatim (empty values too) until laid over the globals.
             let records = try PaxRecords.parse(metadata, entry: metadataName)
-            pending.pax = (pending.pax ?? PaxRecords()).overlaid(by: records)
+            pending.pax = PaxRecords(values: (pending.pax?.values ?? [:]).merging(records.values) { $1 })
         default:
             globalPax.merge(global: try PaxRecords.parse(metadata, entry: metadataName))
         }

@@ -160,15 +160,22 @@ func text(of body: HTTPBody) async throws -> String {
     return String(buffer: buffer)
 }
 
-/// A one-shot gate a test opens to let a responder go on.
+/// A one-shot gate a test opens to let a responder go on. Waiting ends on
+/// cancellation too, so a test's time limit can end a hung wait.
 final class Gate: Sendable {
-    private let state = NIOLockedValueBox<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private struct State {
+        var open = false
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextID = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
 
     func open() {
         let waiters = state.withLockedValue { state in
             state.open = true
-            defer { state.waiters = [] }
-            return state.waiters
+            defer { state.waiters = [:] }
+            return state.waiters.values
         }
         for waiter in waiters { waiter.resume() }
     }
@@ -176,12 +183,21 @@ final class Gate: Sendable {
     var isOpen: Bool { state.withLockedValue(\.open) }
 
     func wait() async {
-        await withCheckedContinuation { continuation in
-            let open = state.withLockedValue { state in
-                if !state.open { state.waiters.append(continuation) }
-                return state.open
+        let id = state.withLockedValue { state in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLockedValue { state in
+                    if state.open || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
             }
-            if open { continuation.resume() }
+        } onCancel: {
+            state.withLockedValue { $0.waiters.removeValue(forKey: id) }?.resume()
         }
     }
 }
@@ -192,4 +208,13 @@ final class Counter: Sendable {
 
     func add(_ amount: Int) { value.withLockedValue { $0 += amount } }
     var current: Int { value.withLockedValue { $0 } }
+}
+
+/// A value shared between a test and its responder.
+final class Shared<Value: Sendable>: Sendable {
+    private let box: NIOLockedValueBox<Value>
+    init(_ value: Value) { box = NIOLockedValueBox(value) }
+    func set(_ value: Value) { box.withLockedValue { $0 = value } }
+    func get() -> Value { box.withLockedValue { $0 } }
+    func update<T>(_ body: (inout Value) -> T) -> T { box.withLockedValue(body) }
 }

@@ -38,6 +38,11 @@ protocol LogFileFormat: Sendable {
 /// Recovery: opening cuts a torn last entry (a crash in the middle of a
 /// write) and finds the position of the last entry in the newest file that
 /// has one; `lastPosition` answers from that and from later writes.
+///
+/// Idempotence: entries at or before the last stored position are skipped.
+/// A write that fails after storing part of its batch (a rotation that
+/// could not rename) can then simply be retried with the whole batch, and
+/// each entry is still stored once.
 actor RotatingLogWriter<Format: LogFileFormat>: LogWriter {
     private let executor: QueueExecutor
     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
@@ -86,7 +91,7 @@ actor RotatingLogWriter<Format: LogFileFormat>: LogWriter {
         var pendingLast: LogPosition?
         var encoded: [UInt8] = []
         var rotated = false
-        for entry in entries {
+        for entry in entries where last.map({ entry.position > $0 }) ?? true {
             encoded.removeAll(keepingCapacity: true)
             format.append(entry, to: &encoded)
             let used = size + Int64(pending.count)
