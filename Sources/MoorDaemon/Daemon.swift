@@ -158,8 +158,11 @@ public final class Daemon: Sendable {
         var candidates: [String] = []
         if let configured { candidates.append(configured) }
         if let env = ProcessInfo.processInfo.environment["MOOR_SHIM"] { candidates.append(env) }
-        let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
-        candidates += [me + "/moor-shim", "/usr/local/bin/moor-shim", "/usr/bin/moor-shim"]
+        let invoked = URL(fileURLWithPath: CommandLine.arguments[0])
+        for dir in [invoked.deletingLastPathComponent().path, invoked.resolvingSymlinksInPath().deletingLastPathComponent().path] {
+            candidates.append(dir + "/moor-shim")
+        }
+        candidates += ["/usr/local/bin/moor-shim", "/usr/bin/moor-shim"]
         if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return found }
         throw DaemonConfigError("cannot find the moor-shim binary (looked in \(candidates.joined(separator: ", "))); set shim-binary in daemon.json or --shim-binary")
     }

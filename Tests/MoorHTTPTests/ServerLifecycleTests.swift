@@ -148,6 +148,21 @@ struct ServerLifecycleTests {
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
+    @Test("shutdown before start, and twice, returns; a stopped server cannot start again")
+    func shutdownEdges() async throws {
+        let directory = try TempDirectory()
+        let never = HTTPServer(configuration: .init(socketPath: directory.path + "/a.sock"), responder: HTTPClosureResponder(reply("x")))
+        await never.shutdown()
+        await #expect(throws: HTTPError.self) { try await never.start() }
+
+        let server = HTTPServer(configuration: .init(socketPath: directory.path + "/b.sock"), responder: HTTPClosureResponder(reply("x")))
+        try await server.start()
+        async let first: Void = server.shutdown()
+        async let second: Void = server.shutdown()
+        _ = await (first, second)
+        #expect(!FileManager.default.fileExists(atPath: directory.path + "/b.sock"))
+    }
+
     @Test("hundreds of long-lived connections are served at once")
     func manyConnections() async throws {
         let count = 300
@@ -166,8 +181,15 @@ struct ServerLifecycleTests {
             try await withThrowingTaskGroup(of: String.self) { group in
                 for index in 0..<count {
                     group.addTask {
-                        let response = try await client.send(HTTPClientRequest(method: "POST", target: "/containers/\(index)/wait"))
-                        return try await text(of: response.body)
+                        do {
+                            let response = try await client.send(HTTPClientRequest(method: "POST", target: "/containers/\(index)/wait"))
+                            return try await text(of: response.body)
+                        } catch {
+                            // Fail the test instead of leaving it waiting.
+                            allWaiting.open()
+                            release.open()
+                            throw error
+                        }
                     }
                 }
                 await allWaiting.wait()

@@ -54,6 +54,10 @@ struct ServerResponseTests {
 
             let curl = try await run("curl", ["-s", "-I", "--unix-socket", socket, "http://moor/"])
             #expect(curl.text.contains("Content-Length: 12"))
+
+            let response = try await HTTPUnixClient(socketPath: socket).send(HTTPClientRequest(method: "HEAD", target: "/_ping"))
+            #expect(response.headers["content-length"] == "12")
+            #expect(try await response.body.collect(upTo: 0).readableBytes == 0)
         }
     }
 
@@ -74,6 +78,26 @@ struct ServerResponseTests {
             print(b1.decode()); print(b2.decode()); print("close" in h2.lower(), len(rest))
             """, [socket])
             #expect(py.text == "/one #1\n/two #2\nTrue 0\n")
+        }
+    }
+
+    @Test("pipelined requests in one packet are answered in order")
+    func pipelined() async throws {
+        let release = Gate()
+        try await withServer({ request, response in
+            if request.path == "/slow" { await release.wait() }
+            try await response.send(body: ByteBuffer(string: request.path))
+        }) { _, socket in
+            async let py = python(pythonPrelude + """
+            s = connect(sys.argv[1])
+            s.sendall(b"GET /slow HTTP/1.1\\r\\nHost: x\\r\\n\\r\\nGET /fast HTTP/1.1\\r\\nHost: x\\r\\n\\r\\nGET /last HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n")
+            print(json.dumps(read_all(s).decode()))
+            """, [socket])
+            try await Task.sleep(for: .milliseconds(100))
+            release.open()
+            let answer = try JSONDecoder().decode(String.self, from: try await py.stdout)
+            let bodies = answer.components(separatedBy: "\r\n\r\n").dropFirst().map { $0.prefix(while: { $0 != "H" }) }
+            #expect(bodies == ["/slow", "/fast", "/last"])
         }
     }
 

@@ -1,3 +1,4 @@
+import MoorLogFiles
 import MoorPluginKit
 
 /// The json-file format for the rotating writer and reader: no header, one

@@ -1,3 +1,4 @@
+import MoorLogFiles
 import MoorPluginKit
 
 /// Docker's default log driver, `json-file`: one JSON object per line in

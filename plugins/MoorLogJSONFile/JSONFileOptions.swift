@@ -1,3 +1,4 @@
+import MoorLogFiles
 import MoorPluginKit
 
 /// The json-file driver's `--log-opt`s, with dockerd's defaults and rules:

@@ -1,3 +1,4 @@
+import MoorLogFiles
 import MoorPluginKit
 
 /// Walking the lines of one json-file log file, forwards for readers and

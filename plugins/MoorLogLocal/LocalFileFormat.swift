@@ -1,3 +1,4 @@
+import MoorLogFiles
 import MoorPluginKit
 
 /// The `local` format (see `LocalRecord`) for the rotating writer and reader.

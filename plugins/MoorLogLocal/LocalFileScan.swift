@@ -1,3 +1,4 @@
+import MoorLogFiles
 import MoorPluginKit
 
 /// Walking the records of one `local` log file: forwards for readers and

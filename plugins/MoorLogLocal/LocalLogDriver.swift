@@ -1,3 +1,4 @@
+import MoorLogFiles
 import MoorPluginKit
 
 /// Docker's `local` log driver: compact binary records (moor's own format,

@@ -1,3 +1,4 @@
+import MoorLogFiles
 import MoorPluginKit
 
 /// The local driver's `--log-opt`s with dockerd's defaults: files of

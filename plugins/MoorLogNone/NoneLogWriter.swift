@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import MoorLogFiles
 import MoorPluginKit
 
 /// Drops entries, keeping only the position of the last one, in a file

@@ -24,6 +24,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// dropped response closes the connection.
     private var outcome: EventLoopPromise<HTTPHijackOutcomeOrResponse>?
     private let wantsHijack: Bool
+    /// A HEAD answer announces a length it does not carry.
+    private let isHEAD: Bool
     private let encoder = HTTPRequestEncoder()
     private let decoderHandler = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))
     private var state = State.awaitingHead
@@ -31,9 +33,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var demand = true
     private var readPending = false
 
-    init(outcome: EventLoopPromise<HTTPHijackOutcomeOrResponse>, wantsHijack: Bool) {
+    init(outcome: EventLoopPromise<HTTPHijackOutcomeOrResponse>, wantsHijack: Bool, isHEAD: Bool) {
         self.outcome = outcome
         self.wantsHijack = wantsHijack
+        self.isHEAD = isHEAD
     }
 
     func install(in pipeline: ChannelPipeline.SynchronousOperations) throws {
@@ -98,7 +101,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             onProduceMore: { loop.execute { bound.value.bodyDemanded() } },
             onTerminate: { loop.execute { bound.value.bodyAbandoned() } }
         )
-        let length = head.headers.first(name: "content-length").flatMap { Int($0) }
+        let length = isHEAD || !status.allowsBody ? 0 : head.headers.first(name: "content-length").flatMap { Int($0) }
         let (body, source) = BodySource.make(expectedLength: length, delegate: delegate)
         state = .streaming(source)
         let response = HTTPClientResponse(

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import NIOCore
 import NIOPosix
 
@@ -44,15 +49,7 @@ public struct HTTPUnixClient: Sendable {
         let outcome = loop.makePromise(of: HTTPHijackOutcomeOrResponse.self)
         let channel: any Channel
         do {
-            channel = try await ClientBootstrap(group: loop)
-                .channelOption(.allowRemoteHalfClosure, value: true)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        let handler = ClientConnectionHandler(outcome: outcome, wantsHijack: hijack)
-                        try handler.install(in: channel.pipeline.syncOperations)
-                    }
-                }
-                .connect(unixDomainSocketPath: socketPath).get()
+            channel = try await connect(on: loop, outcome: outcome, hijack: hijack, isHEAD: request.method == "HEAD")
         } catch {
             let failure = HTTPError(.connectionFailed, "cannot connect to the daemon (is it running?)",
                                     context: socketPath, cause: error)
@@ -62,7 +59,12 @@ public struct HTTPUnixClient: Sendable {
         let upload = Task {
             do {
                 try await Self.write(request, file: file, to: channel)
+            } catch let error as HTTPError where error.code == .connectionClosed {
+                // The daemon hung up; its answer, if any, is still readable.
+                throw error
             } catch {
+                // Our side failed (a file read, the caller's producer): the
+                // request cannot be completed, so abort it.
                 channel.close(promise: nil)
                 throw error
             }
@@ -79,6 +81,30 @@ public struct HTTPUnixClient: Sendable {
             }
         } onCancel: {
             channel.close(promise: nil)
+        }
+    }
+
+    /// Connects, retrying briefly while the daemon's accept queue is full:
+    /// a unix socket refuses a non-blocking connect with EAGAIN then.
+    private func connect(
+        on loop: any EventLoop, outcome: EventLoopPromise<HTTPHijackOutcomeOrResponse>, hijack: Bool, isHEAD: Bool
+    ) async throws -> any Channel {
+        var attempt = 0
+        while true {
+            do {
+                return try await ClientBootstrap(group: loop)
+                    .channelOption(.allowRemoteHalfClosure, value: true)
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            let handler = ClientConnectionHandler(outcome: outcome, wantsHijack: hijack, isHEAD: isHEAD)
+                            try handler.install(in: channel.pipeline.syncOperations)
+                        }
+                    }
+                    .connect(unixDomainSocketPath: socketPath).get()
+            } catch let error as IOError where error.errnoCode == EAGAIN && attempt < 100 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(10))
+            }
         }
     }
 

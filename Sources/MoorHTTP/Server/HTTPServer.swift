@@ -25,6 +25,8 @@ public final class HTTPServer: Sendable {
         var socketIdentity: UnixSocketFile.Identity?
         var connections: [ObjectIdentifier: any Channel] = [:]
         var stopWaiters: [CheckedContinuation<Void, Never>] = []
+        /// `shutdown()` came while starting; honoured once started.
+        var stopRequested = false
     }
 
     public init(
@@ -63,14 +65,20 @@ public final class HTTPServer: Sendable {
                 UnixSocketFile.remove(path, ifStill: UnixSocketFile.identity(path))
                 throw error
             }
-            state.withLockedValue { state in
+            let stopRequested = state.withLockedValue { state in
                 state.serverChannel = channel
                 state.socketIdentity = UnixSocketFile.identity(path)
                 state.phase = .running
+                return state.stopRequested
             }
             logger.info("listening", metadata: ["socket": "\(path)"])
+            if stopRequested { await shutdown() }
         } catch {
-            state.withLockedValue { $0.phase = .idle }
+            let stopRequested = state.withLockedValue { state in
+                state.phase = state.stopRequested ? .stopped : .idle
+                return state.stopRequested
+            }
+            if stopRequested { markStopped() }
             if let error = error as? HTTPError { throw error }
             throw HTTPError(.socketSetup, "cannot listen", context: configuration.socketPath, cause: error)
         }
@@ -91,7 +99,9 @@ public final class HTTPServer: Sendable {
     /// then closes what is left and removes the socket file.
     public func shutdown() async {
         let (serverChannel, identity, connections) = state.withLockedValue { state in
-            guard state.phase == .running || state.phase == .starting else {
+            if state.phase == .idle { state.phase = .stopped }
+            if state.phase == .starting { state.stopRequested = true }
+            guard state.phase == .running else {
                 return ((any Channel)?.none, UnixSocketFile.Identity?.none, [any Channel]())
             }
             state.phase = .stopping
@@ -107,13 +117,17 @@ public final class HTTPServer: Sendable {
             connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
         await closeAll(connections, after: configuration.shutdownGracePeriod)
+        markStopped()
+        logger.info("stopped", metadata: ["socket": "\(configuration.socketPath)"])
+    }
+
+    private func markStopped() {
         let waiters = state.withLockedValue { state in
             state.phase = .stopped
             defer { state.stopWaiters = [] }
             return state.stopWaiters
         }
         for waiter in waiters { waiter.resume() }
-        logger.info("stopped", metadata: ["socket": "\(configuration.socketPath)"])
     }
 
     private func waitUntilStopped() async {
@@ -130,18 +144,15 @@ public final class HTTPServer: Sendable {
     /// Waits for `connections` to close by themselves, up to `grace`, then
     /// closes the rest (long streams and hijacked sessions never end alone).
     private func closeAll(_ connections: [any Channel], after grace: Duration) async {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for connection in connections { try? await connection.closeFuture.get() }
-                return true
-            }
-            group.addTask {
-                try? await Task.sleep(for: grace)
-                return false
-            }
-            _ = await group.next()
-            group.cancelAll()
+        let loop = group.next()
+        let settled = loop.makePromise(of: Void.self)
+        EventLoopFuture.andAllComplete(connections.map(\.closeFuture), on: loop).cascade(to: settled)
+        let (seconds, attoseconds) = grace.components
+        let timer = loop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)) {
+            settled.succeed()
         }
+        try? await settled.futureResult.get()
+        timer.cancel()
         for connection in connections where connection.isActive {
             try? await connection.close()
         }

@@ -23,7 +23,10 @@ extension HTTPServer {
         /// Cancel a responder's task when its client goes away (Go cancels
         /// the request context the same way).
         public var cancelRespondersOnClientClose = true
-        public var listenBacklog: Int32 = 256
+        /// Connections waiting to be accepted (the kernel caps it at
+        /// `net.core.somaxconn`); a unix-socket client whose connect finds
+        /// the queue full fails at once with EAGAIN rather than waiting.
+        public var listenBacklog: Int32 = 4096
 
         public init(socketPath: String) {
             self.socketPath = socketPath

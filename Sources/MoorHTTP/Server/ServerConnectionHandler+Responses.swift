@@ -111,23 +111,25 @@ extension ServerConnectionHandler {
     // MARK: helpers
 
     /// The request `id` if it is the one in flight and nothing was sent yet.
+    /// A second answer is reported as misuse even when the client is gone,
+    /// since that is the bug to fix.
     func pendingRequest(_ id: UInt64) -> Result<InFlightRequest, HTTPError> {
-        guard !isClosed, context != nil, let request = current, request.id == id else {
-            return .failure(isClosed ? HTTPError.closed() : HTTPError(.misuse, "this request is no longer being served"))
+        guard let request = current, request.id == id else {
+            return .failure(HTTPError(.misuse, "a response was already sent for this request"))
         }
         guard case .pending = request.response else {
             return .failure(HTTPError(.misuse, "a response was already sent for \(request.description)"))
         }
+        guard !isClosed, context != nil else { return .failure(HTTPError.closed()) }
         return .success(request)
     }
 
     private func streamingRequest(_ id: UInt64) -> Result<(InFlightRequest, Bool, Bool), HTTPError> {
-        guard !isClosed, let request = current, request.id == id else {
-            return .failure(isClosed ? HTTPError.closed() : HTTPError(.misuse, "the stream was already finished"))
+        guard let request = current, request.id == id, case let .streaming(suppressBody, closeAfter) = request.response
+        else {
+            return .failure(HTTPError(.misuse, "no streamed response is open for this request"))
         }
-        guard case let .streaming(suppressBody, closeAfter) = request.response else {
-            return .failure(HTTPError(.misuse, "no streamed response is open for \(request.description)"))
-        }
+        guard !isClosed else { return .failure(HTTPError.closed()) }
         return .success((request, suppressBody, closeAfter))
     }
 

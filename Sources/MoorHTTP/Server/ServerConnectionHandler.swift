@@ -177,23 +177,12 @@ final class ServerConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         let fields = HTTPFields(head.headers.map { ($0.name, $0.value) })
         let contentLength = head.headers.first(name: "content-length").flatMap { Int($0) }
-        let hasBody = head.headers.contains(name: "transfer-encoding") || (contentLength ?? 0) > 0
-        let signal = ClientCloseSignal()
-        let requestBody: HTTPBody
-        let source: BodySource.Source?
-        if hasBody {
-            (requestBody, source) = BodySource.make(expectedLength: contentLength, delegate: bodyDelegate(for: nextID))
-            if head.version.minor >= 1, fields.containsToken("100-continue", in: "expect") {
-                let interim = HTTPResponseHead(version: head.version, status: .continue)
-                context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
-            }
-        } else {
-            (requestBody, source) = (.empty, nil)
-        }
+        let (body, source) = makeBody(head: head, fields: fields, contentLength: contentLength, context: context)
         let request = HTTPRequest(
             method: head.method.rawValue, target: target, headers: fields,
-            version: HTTPProtocolVersion(major: head.version.major, minor: head.version.minor), body: requestBody
+            version: HTTPProtocolVersion(major: head.version.major, minor: head.version.minor), body: body
         )
+        let signal = ClientCloseSignal()
         current = InFlightRequest(
             id: nextID, head: head, signal: signal,
             decoderStopsAfter: request.wantsUpgrade || head.method == .CONNECT,
@@ -201,6 +190,22 @@ final class ServerConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         )
         if inputClosed && !request.wantsUpgrade { signal.fire() }
         runResponder(request, id: nextID, signal: signal, loop: context.eventLoop)
+    }
+
+    /// The streamed body of a request that has one (and the interim 100 its
+    /// client may wait for before sending it); an empty body otherwise.
+    private func makeBody(
+        head: HTTPRequestHead, fields: HTTPFields, contentLength: Int?, context: ChannelHandlerContext
+    ) -> (HTTPBody, BodySource.Source?) {
+        guard head.headers.contains(name: "transfer-encoding") || (contentLength ?? 0) > 0 else {
+            return (.empty, nil)
+        }
+        if head.version.minor >= 1, fields.containsToken("100-continue", in: "expect") {
+            let interim = HTTPResponseHead(version: head.version, status: .continue)
+            context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
+        }
+        let (body, source) = BodySource.make(expectedLength: contentLength, delegate: bodyDelegate(for: nextID))
+        return (body, source)
     }
 
     private func runResponder(_ request: HTTPRequest, id: UInt64, signal: ClientCloseSignal, loop: any EventLoop) {

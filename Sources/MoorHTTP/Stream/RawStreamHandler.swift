@@ -26,7 +26,7 @@ final class RawStreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Creates the inbound stream; call on the event loop before adding the
-    /// handler. `loopBound` lets the consumer's demand reach this handler.
+    /// handler. The consumer's demand reaches this handler on `loop`.
     func makeInput(loop: any EventLoop) -> HTTPBody {
         let bound = NIOLoopBound(self, eventLoop: loop)
         let delegate = BodyDemandDelegate(

@@ -62,12 +62,17 @@ struct ProcessResult: Sendable {
 }
 
 /// Runs a program to completion off the cooperative pool.
-func run(_ executable: String, _ arguments: [String], stdin: Data? = nil) async throws -> ProcessResult {
+func run(
+    _ executable: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]
+) async throws -> ProcessResult {
     try await withCheckedThrowingContinuation { continuation in
         Thread.detachNewThread {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [executable] + arguments
+            if !environment.isEmpty {
+                process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            }
             let out = Pipe()
             let err = Pipe()
             let input = Pipe()
@@ -87,17 +92,32 @@ func run(_ executable: String, _ arguments: [String], stdin: Data? = nil) async 
             let errBox = NIOLockedValueBox(Data())
             let errDone = DispatchSemaphore(value: 0)
             Thread.detachNewThread {
-                let data = err.fileHandleForReading.readDataToEndOfFile()
+                let data = readToEnd(err.fileHandleForReading.fileDescriptor)
                 errBox.withLockedValue { $0 = data }
                 errDone.signal()
             }
-            let outData = out.fileHandleForReading.readDataToEndOfFile()
+            let outData = readToEnd(out.fileHandleForReading.fileDescriptor)
             process.waitUntilExit()
             errDone.wait()
             let errData = errBox.withLockedValue { $0 }
             continuation.resume(returning: ProcessResult(
                 status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self)
             ))
+        }
+    }
+}
+
+/// Reads a pipe to its end, retrying EINTR (Foundation's
+/// readDataToEndOfFile traps on it).
+private func readToEnd(_ fd: Int32) -> Data {
+    var data = Data()
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count > 0 {
+            data.append(contentsOf: buffer[0..<count])
+        } else if count == 0 || errno != EINTR {
+            return data
         }
     }
 }

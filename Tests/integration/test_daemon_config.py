@@ -1,0 +1,129 @@
+"""moord's flags and daemon.json, its locks and its socket: each test runs
+daemons of its own."""
+
+import os
+import stat
+
+from moortest import Daemon, api, running_daemon, temp_root
+
+
+def refused(config=None, args=()):
+    """Runs a moord that must refuse its settings; returns its output."""
+    with temp_root() as root:
+        daemon = Daemon(root, config=config, args=args)
+        try:
+            rc, output = daemon.run_to_exit()
+        finally:
+            daemon.cleanup()
+        assert rc != 0, f"moord accepted {config!r} {args!r}:\n{output}"
+        assert not os.path.exists(daemon.socket), "a refused moord left its socket behind"
+        return output
+
+
+def test_unknown_daemon_json_key_is_refused_naming_it():
+    output = refused(config={"data-root-typo": "/x", "debug": False})
+    assert "data-root-typo" in output
+
+
+def test_wrong_type_in_daemon_json_is_refused_naming_the_key():
+    output = refused(config={"live-restore": "yes"})
+    assert "live-restore" in output
+    output = refused(config={"log-opts": ["max-size=1m"]})
+    assert "log-opts" in output
+
+
+def test_invalid_json_in_daemon_json_is_refused_naming_the_file():
+    with temp_root() as root:
+        daemon = Daemon(root, config=b'{"debug": tru')
+        try:
+            rc, output = daemon.run_to_exit()
+        finally:
+            daemon.cleanup()
+    assert rc != 0
+    assert daemon.config_path in output
+
+
+def test_same_setting_as_flag_and_in_file_is_refused():
+    output = refused(config={"live-restore": True}, args=["--live-restore"])
+    assert "live-restore" in output
+    assert "flag" in output and "file" in output
+
+
+def test_daemon_json_settings_are_applied():
+    with running_daemon(config={"live-restore": True, "log-driver": "local"}, import_busybox=False) as moor:
+        info = moor.api("GET", "/info").json()
+        assert info["LiveRestoreEnabled"] is True
+        assert info["LoggingDriver"] == "local"
+
+
+def test_live_restore_flag_is_applied():
+    with running_daemon(args=["--live-restore"], import_busybox=False) as moor:
+        assert moor.api("GET", "/info").json()["LiveRestoreEnabled"] is True
+
+
+def test_second_daemon_on_same_data_root_is_refused_and_first_keeps_serving():
+    with running_daemon(import_busybox=False) as first:
+        with temp_root() as root:
+            second = Daemon(root, data_root=first.daemon.data_root)
+            try:
+                rc, output = second.run_to_exit()
+            finally:
+                second.cleanup()
+        assert rc != 0, output
+        assert first.daemon.data_root in output, output
+        assert "running" in output or "lock" in output, output
+        assert first.daemon.proc.poll() is None, "the first moord died"
+        assert first.api("GET", "/_ping").status == 200
+        assert first.api("GET", "/info").json()["DockerRootDir"] == first.daemon.data_root
+
+
+def test_second_daemon_on_same_socket_is_refused_and_first_keeps_serving():
+    with running_daemon(import_busybox=False) as first:
+        with temp_root() as root:
+            second = Daemon(root, socket_path=first.socket)
+            try:
+                rc, output = second.run_to_exit()
+            finally:
+                second.cleanup()
+        assert rc != 0, output
+        assert first.socket in output, output
+        assert first.daemon.proc.poll() is None, "the first moord died"
+        assert os.path.exists(first.socket), "the second moord removed the first one's socket"
+        assert first.api("GET", "/_ping").status == 200
+
+
+def test_daemon_restarts_on_same_data_root_after_the_first_stopped():
+    with temp_root() as root:
+        daemon = Daemon(root)
+        try:
+            daemon.start()
+            daemon.stop()
+            assert not os.path.exists(daemon.socket), "moord left its socket after SIGTERM"
+            daemon.start()
+            assert api(daemon.socket, "GET", "/_ping").status == 200
+        finally:
+            daemon.cleanup()
+
+
+def test_socket_mode_is_0660():
+    with running_daemon(import_busybox=False) as moor:
+        mode = os.stat(moor.socket).st_mode
+        assert stat.S_ISSOCK(mode)
+        assert stat.S_IMODE(mode) == 0o660, oct(stat.S_IMODE(mode))
+
+
+def test_relative_data_root_is_refused():
+    with temp_root() as root:
+        daemon = Daemon(root, data_root="relative/dir")
+        try:
+            rc, output = daemon.run_to_exit()
+        finally:
+            daemon.cleanup()
+    assert rc != 0
+    assert "data-root" in output and "relative/dir" in output
+
+
+def test_unknown_log_driver_in_daemon_json_is_refused():
+    output = refused(config={"log-driver": "no-such-driver"})
+    assert "no-such-driver" in output
+
