@@ -30,6 +30,7 @@ let package = Package(
         ),
         .target(name: "MoorShimClient", dependencies: ["CMoorProtocol"]),
         .testTarget(name: "MoorShimCoreTests", dependencies: ["MoorShimCore"]),
+        .testTarget(name: "MoorShimClientTests", dependencies: ["MoorShimClient"]),
         .testTarget(name: "MoorShimIntegrationTests", dependencies: ["MoorShimClient"]),
     ],
     swiftLanguageModes: [.v6]

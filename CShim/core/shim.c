@@ -272,7 +272,8 @@ static void dispatch_event(shim_t *sh, uint64_t tag)
     }
 }
 
-/* Poll quickly only while some process waits out its output grace. */
+/* Poll quickly only while some process waits out its output grace;
+ * otherwise sleep until the nearest parked spool read is due. */
 static int loop_timeout(shim_t *sh)
 {
     for (int i = 0; i < SHIM_MAX_PROCS; i++) {
@@ -280,7 +281,7 @@ static int loop_timeout(shim_t *sh)
         if (p->used && p->reaped && !p->finished)
             return 100;
     }
-    return -1;
+    return shim_control_spool_timeout_ms(sh, moor_now_monotonic_ns());
 }
 
 static void check_grace(shim_t *sh)
@@ -314,5 +315,6 @@ void shim_run(shim_t *sh, int start_fd)
         for (int i = 0; i < n; i++)
             dispatch_event(sh, events[i].data.u64);
         check_grace(sh);
+        shim_control_answer_spool_waiters(sh, NULL, moor_now_monotonic_ns());
     }
 }
