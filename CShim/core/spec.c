@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/capability.h>
+#include <sys/prctl.h>
 
 #include "moor_caps.h"
 #include "moor_seccomp.h"
@@ -64,7 +65,10 @@ uint64_t moor_spec_all_caps(void)
 {
     uint64_t mask = 0;
     for (int cap = 0; cap < 64; cap++) {
-        if (moor_cap_name(cap) != NULL)
+        /* As Docker: only what the kernel knows and our bounding set still
+         * has (a nested or restricted host may lack some); asking for more
+         * would make the container's capset fail. */
+        if (moor_cap_name(cap) != NULL && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
             mask |= 1ull << cap;
     }
     return mask;

@@ -84,14 +84,18 @@ public struct ExitRecord: Equatable, Sendable, Codable {
 }
 
 extension KeyedDecodingContainer {
-    /// Decodes one field; an out-of-range number, which Foundation on Linux
-    /// reports as invalid JSON without a path, is blamed on the field.
+    /// Decodes one field. An out-of-range number (say -1 for a UInt64) makes
+    /// Foundation on Linux throw an internal error that reaches the caller
+    /// as "not valid JSON"; blame it on the field instead.
     func field<T: Decodable>(_ key: Key) throws -> T {
         do {
             return try decode(T.self, forKey: key)
-        } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
+        } catch let error as DecodingError {
+            throw error
+        } catch {
             throw DecodingError.dataCorrupted(
-                DecodingError.Context(codingPath: codingPath + [key], debugDescription: "not a valid \(T.self)"))
+                DecodingError.Context(codingPath: codingPath + [key], debugDescription: "not a valid \(T.self)",
+                                      underlyingError: error))
         }
     }
 }

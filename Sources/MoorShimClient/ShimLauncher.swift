@@ -145,27 +145,56 @@ public struct ShimLauncher: Sendable {
 
     /// Runs the shim with its output in unlinked temporary files rather than
     /// pipes: nothing to drain concurrently, and no hang should anything the
-    /// shim leaves behind keep a descriptor open.
+    /// shim leaves behind keep a descriptor open. posix_spawn + waitpid, not
+    /// Foundation's Process: in a multi-threaded test process its
+    /// waitUntilExit() was seen never to return, the starter left a zombie
+    /// nobody reaped (its exit is learnt from SIGCHLD; waitpid cannot miss it).
     private func runToCompletion(_ arguments: [String]) throws
         -> (status: Int32?, signal: Int32?, stdout: [UInt8], stderr: [UInt8]) {
         try systemCall("access") { access(shimPath, X_OK) }
         let out = try UnlinkedFile()
         let err = try UnlinkedFile()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: shimPath)
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out.handle
-        process.standardError = err.handle
-        do {
-            try process.run()
-        } catch {
-            throw ShimError(code: EIO, message: "could not start it: \(error.localizedDescription)")
-        }
-        process.waitUntilExit()
-        let exited = process.terminationReason == .exit
-        return (exited ? process.terminationStatus : nil, exited ? nil : process.terminationStatus,
+        let pid = try spawn([shimPath] + arguments, stdout: out.handle.fileDescriptor,
+                            stderr: err.handle.fileDescriptor)
+        var status: Int32 = 0
+        try systemCall("waitpid") { waitpid(pid, &status, 0) }
+        let termSignal = status & 0x7f
+        return (termSignal == 0 ? (status >> 8) & 0xff : nil, termSignal == 0 ? nil : termSignal,
                 try out.contents(limit: 1 << 20), try err.contents(limit: 1 << 20))
+    }
+
+    /// Starts the shim with stdin from /dev/null, the given stdout and
+    /// stderr, default signal handling and no blocked signals (whatever the
+    /// calling daemon set up for itself must not reach the container).
+    private func spawn(_ argv: [String], stdout: Int32, stderr: Int32) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        var attributes = posix_spawnattr_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawnattr_init(&attributes)
+        defer {
+            posix_spawn_file_actions_destroy(&actions)
+            posix_spawnattr_destroy(&attributes)
+        }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        var all = sigset_t()
+        var none = sigset_t()
+        sigfillset(&all)
+        sigemptyset(&none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        let cArgs = argv.map { strdup($0) }
+        defer { cArgs.forEach { free($0) } }
+        var pid: pid_t = 0
+        // posix_spawn returns the error instead of setting errno.
+        let rc = (cArgs + [nil]).withUnsafeBufferPointer { args -> Int32 in
+            guard let base = args.baseAddress else { return EINVAL }
+            return posix_spawn(&pid, shimPath, &actions, &attributes, base, environ)
+        }
+        guard rc == 0 else { throw ShimError(code: rc, message: "posix_spawn failed") }
+        return pid
     }
 }
 

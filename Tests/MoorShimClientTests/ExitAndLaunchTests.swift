@@ -110,6 +110,33 @@ import Testing
         #expect(error?.message == "exec \"/no/such/binary\": No such file or directory")
     }
 
+    /// The real shim detaches a child; should one keep the starter's
+    /// stdout open, start must still return when the starter exits.
+    @Test func startDoesNotWaitForDescendantsHoldingItsOutput() throws {
+        let dir = try TempDir()
+        let pidFile = dir.path + "/lingering.pid"
+        let shim = try dir.file("fake-shim", """
+            #!/bin/sh
+            sleep 600 &
+            echo $! > \(pidFile)
+            echo '{"shim_pid":1,"pid":2,"socket":"/x"}'
+            """, mode: 0o755)
+        defer {
+            if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                kill(pid, SIGKILL)
+            }
+        }
+        #expect(try ShimLauncher(shimPath: shim).start(ShimStartOptions(id: "c1", bundle: "/b", stateDir: "/s")).shimPid == 1)
+    }
+
+    @Test func starterKilledBySignalIsReported() throws {
+        let dir = try TempDir()
+        let shim = try dir.file("fake-shim", "#!/bin/sh\nkill -9 $$\n", mode: 0o755)
+        let error = shimError { _ = try ShimLauncher(shimPath: shim).start(ShimStartOptions(id: "c1", bundle: "/b", stateDir: "/s")) }
+        #expect(error?.message.contains("signal 9") == true, "\(String(describing: error))")
+        #expect(error?.exitStatus == nil)
+    }
+
     @Test func missingShimBinaryIsNamed() throws {
         let dir = try TempDir()
         let error = shimError { _ = try ShimLauncher(shimPath: dir.path + "/nope").start(ShimStartOptions(id: "c1", bundle: "/b", stateDir: "/s")) }

@@ -26,7 +26,11 @@ typedef struct moor_spec_options {
  * ones; otherwise the defaults without the dropped ones, plus the added.
  */
 uint64_t moor_spec_caps(const moor_spec_options_t *opt);
-/* Every capability this build knows (what --privileged gives). */
+/*
+ * What --privileged (and --cap-add ALL) gives: every capability this build
+ * and the running kernel know that the calling process's bounding set
+ * still holds, as Docker computes it.
+ */
 uint64_t moor_spec_all_caps(void);
 /*
  * "CAP_NET_ADMIN", "net_admin" or "NET_ADMIN" -> 12, as Docker's flags take
