@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "moor_shim.h"
+#include "moor_memory.h"
 #include "moor_util.h"
 #include "shim-control.h"
 #include "shim-internal.h"
@@ -205,6 +206,7 @@ static void on_exec(request_t *r)
     put_u32(out, id);
     put_u32(out + 4, (uint32_t)pid);
     shim_send(r->sh, r->client, REPLY(r->type), r->id, out, 8);
+    moor_trim_memory(); /* the exec's JSON parsing and fork are one-off work */
 }
 
 static void on_resize(request_t *r)

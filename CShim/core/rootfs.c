@@ -26,9 +26,6 @@
 
 #include "moor_util.h"
 
-/* The kernel copies mount data as one page, NUL included. */
-#define OVERLAY_DATA_MAX 4096
-
 /* ---- the config's mounts, looked up by destination ---- */
 
 /* Compare two absolute paths, ignoring repeated and trailing slashes. */
@@ -133,7 +130,7 @@ static int mount_root(const moor_config_t *cfg, const moor_overlay_t *ov, moor_e
             return moor_fail_errno(err, "bind the root `%s` onto itself", root);
         return 0;
     }
-    char data[OVERLAY_DATA_MAX];
+    char data[ROOTFS_DATA_MAX];
     int ret = overlay_data(ov, data, sizeof(data), err);
     if (ret < 0)
         return moor_err_wrap(err, "mount overlay on `%s`", root);

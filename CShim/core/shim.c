@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cgroup-internal.h"
+#include "moor_memory.h"
 #include "moor_util.h"
 #include "shim-internal.h"
 
@@ -320,6 +321,7 @@ void shim_run(shim_t *sh, int start_fd)
     moor_write_all(start_fd, &rep, sizeof(rep));
     close(start_fd);
     shim_log("container %s: init pid %d", sh->opt.id, sh->procs[0].pid);
+    moor_trim_memory();
     struct epoll_event events[32];
     for (;;) {
         int n = epoll_wait(sh->epoll_fd, events, 32, loop_timeout(sh));

@@ -87,15 +87,14 @@ public struct ShimLauncher: Sendable {
     /// context and the exit status (126/127: the container's program could
     /// not be executed; 2: bad options; 1: anything else).
     public func start(_ options: ShimStartOptions) throws -> ShimStarted {
-        let run: (status: Int32?, signal: Int32?, stdout: [UInt8], stderr: [UInt8])
+        let run: ChildProcess.Output
         do {
-            run = try runToCompletion(options.arguments)
+            run = try ChildProcess.run(shimPath, options.arguments)
         } catch let error as ShimError {
             throw ShimError(code: error.code, message: "run \(shimPath): \(error.message)", context: options.id)
         }
-        guard let status = run.status else {
-            throw ShimError(code: EIO, message: "\(shimPath) start was killed by signal \(run.signal ?? 0)",
-                            context: options.id)
+        guard case let .exited(status) = run.termination else {
+            throw ShimError(code: EIO, message: "\(shimPath) start ended: \(run.termination)", context: options.id)
         }
         return try Self.outcome(status: status, stdout: run.stdout, stderr: run.stderr, id: options.id)
     }
@@ -141,95 +140,5 @@ public struct ShimLauncher: Sendable {
     static func quoted(_ bytes: [UInt8]) -> String {
         let text = ShimCodec.text(Array(bytes.prefix(200)))
         return "\"\(text)\"" + (bytes.count > 200 ? "…" : "")
-    }
-
-    /// Runs the shim with its output in unlinked temporary files rather than
-    /// pipes: nothing to drain concurrently, and no hang should anything the
-    /// shim leaves behind keep a descriptor open. posix_spawn + waitpid, not
-    /// Foundation's Process: in a multi-threaded test process its
-    /// waitUntilExit() was seen never to return, the starter left a zombie
-    /// nobody reaped (its exit is learnt from SIGCHLD; waitpid cannot miss it).
-    private func runToCompletion(_ arguments: [String]) throws
-        -> (status: Int32?, signal: Int32?, stdout: [UInt8], stderr: [UInt8]) {
-        try systemCall("access") { access(shimPath, X_OK) }
-        let out = try UnlinkedFile()
-        let err = try UnlinkedFile()
-        let pid = try spawn([shimPath] + arguments, stdout: out.handle.fileDescriptor,
-                            stderr: err.handle.fileDescriptor)
-        var status: Int32 = 0
-        try systemCall("waitpid") { waitpid(pid, &status, 0) }
-        let termSignal = status & 0x7f
-        return (termSignal == 0 ? (status >> 8) & 0xff : nil, termSignal == 0 ? nil : termSignal,
-                try out.contents(limit: 1 << 20), try err.contents(limit: 1 << 20))
-    }
-
-    /// Starts the shim with stdin from /dev/null, the given stdout and
-    /// stderr, default signal handling and no blocked signals (whatever the
-    /// calling daemon set up for itself must not reach the container).
-    private func spawn(_ argv: [String], stdout: Int32, stderr: Int32) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        var attributes = posix_spawnattr_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawnattr_init(&attributes)
-        defer {
-            posix_spawn_file_actions_destroy(&actions)
-            posix_spawnattr_destroy(&attributes)
-        }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
-        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
-        var all = sigset_t()
-        var none = sigset_t()
-        sigfillset(&all)
-        sigemptyset(&none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        let cArgs = argv.map { strdup($0) }
-        defer { cArgs.forEach { free($0) } }
-        var pid: pid_t = 0
-        // posix_spawn returns the error instead of setting errno.
-        let rc = (cArgs + [nil]).withUnsafeBufferPointer { args -> Int32 in
-            guard let base = args.baseAddress else { return EINVAL }
-            return posix_spawn(&pid, shimPath, &actions, &attributes, base, environ)
-        }
-        guard rc == 0 else { throw ShimError(code: rc, message: "posix_spawn failed") }
-        return pid
-    }
-}
-
-/// A temporary file with no name: created, unlinked at once, gone with its
-/// handle, so nothing is left behind whatever happens.
-private struct UnlinkedFile {
-    let handle: FileHandle
-
-    init() throws {
-        let dir = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array((dir + "/moor-shim-start.XXXXXX").utf8CString)
-        let fd = try template.withUnsafeMutableBufferPointer { buf -> Int32 in
-            guard let base = buf.baseAddress else { throw ShimError(code: EINVAL, message: "empty temp path") }
-            return try systemCall("mkstemp in \(dir)") { mkstemp(base) }
-        }
-        // Not inherited by the shim, which would keep it for its lifetime.
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        unlink(String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-    }
-
-    /// Everything written to it, from the start.
-    func contents(limit: Int) throws -> [UInt8] {
-        let fd = handle.fileDescriptor
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        var offset = 0
-        while bytes.count < limit {
-            let n = try chunk.withUnsafeMutableBytes { raw in
-                try systemCall("pread") { pread(fd, raw.baseAddress, raw.count, off_t(offset)) }
-            }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk.prefix(n))
-            offset += n
-        }
-        return bytes
     }
 }

@@ -137,6 +137,14 @@ import Testing
         #expect(error?.exitStatus == nil)
     }
 
+    @Test func childProcessCapturesBothStreamsAndTheStatus() throws {
+        let output = try ChildProcess.run("/bin/sh", ["-c", "echo out; echo err >&2; read x || echo eof; exit 4"])
+        #expect(output.termination == .exited(4))
+        #expect(output.stdout == Array("out\neof\n".utf8), "stdin is /dev/null")
+        #expect(output.stderr == Array("err\n".utf8))
+        #expect(try ChildProcess.run("/bin/sh", ["-c", "kill -TERM $$"]).termination == .signaled(SIGTERM))
+    }
+
     @Test func missingShimBinaryIsNamed() throws {
         let dir = try TempDir()
         let error = shimError { _ = try ShimLauncher(shimPath: dir.path + "/nope").start(ShimStartOptions(id: "c1", bundle: "/b", stateDir: "/s")) }
