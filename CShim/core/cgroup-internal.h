@@ -29,6 +29,12 @@ int moor_cg_depth(const char *path);
 
 /* Write `value` to dir/file; the file must exist (cgroupfs never creates). */
 int moor_cg_write(const char *dir, const char *file, const char *value, moor_err_t *err);
+/*
+ * Write `value` to dir/file of `controller`; a missing file is reported as
+ * that controller being unavailable, naming the controller and the path.
+ */
+int moor_cg_set(const char *dir, const char *controller, const char *file, const char *value,
+                moor_err_t *err);
 /* Same, but O_APPEND: each write adds to a plain file, cgroupfs ignores it. */
 int moor_cg_append(const char *dir, const char *file, const char *value, moor_err_t *err);
 /* Read dir/file (< cap bytes) into buf, NUL terminated. */
@@ -38,11 +44,15 @@ int moor_cg_read_opt(const char *dir, const char *file, char *buf, size_t cap, m
 /* Whether dir/file exists (errors other than ENOENT count as present). */
 bool moor_cg_exists(const char *dir, const char *file);
 
+/* Drop trailing newlines and blanks (cgroup files end with "\n"). */
+void moor_cg_trim(char *text);
 /* Whether `word` is one of the whitespace separated words of `list`. */
 bool moor_cg_has_word(const char *list, const char *word);
 /* Value of the "key N" line of a flat keyed file; -ENOENT if absent. */
 int moor_cg_flat_key(const char *text, const char *key, uint64_t *value);
 
+/* mkdir one cgroup: 1 = made here, 0 = already there, <0 = error. */
+int moor_cg_make_dir(const char *dir, moor_err_t *err);
 /*
  * mkdir base + each level of path. *first gets the first level this call
  * created (1..depth), or 0 when all existed. On failure the levels created
@@ -53,6 +63,13 @@ int moor_cg_make_levels(const char *base, const char *path, int *first, moor_err
 void moor_cg_unmake_levels(const char *base, const char *path, int first);
 /* rmdir base + path (the leaf only); EBUSY is retried ~1s, ENOENT is fine. */
 int moor_cg_remove_leaf(const char *base, const char *path, moor_err_t *err);
+
+/*
+ * rmdir base + path and every cgroup below it, deepest first (a container
+ * with its own cgroup namespace may have made some); EBUSY is retried ~1s
+ * for each, ENOENT is fine. Never touches anything above the leaf.
+ */
+int moor_cg_remove_tree(const char *base, const char *path, moor_err_t *err);
 
 int moor_cg_write_pid(const char *dir, pid_t pid, moor_err_t *err);
 /* Pids listed in dir/cgroup.procs, up to cap; returns the count. */

@@ -5,6 +5,7 @@
  */
 #include "moor_cgroup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -186,6 +187,24 @@ int moor_cg_write(const char *dir, const char *file, const char *value, moor_err
     return write_flags(dir, file, value, O_TRUNC, err);
 }
 
+int moor_cg_set(const char *dir, const char *controller, const char *file, const char *value,
+                moor_err_t *err)
+{
+    /* The interface file is what tells us the controller is there, and its
+     * absence deserves a clearer message than ENOENT from open(). */
+    if (!moor_cg_exists(dir, file))
+        return moor_fail(err, ENOENT, "cgroup controller `%s` is not available: `%s/%s` does not "
+                         "exist (cannot write `%s`)", controller, dir, file, value);
+    return moor_cg_write(dir, file, value, err);
+}
+
+void moor_cg_trim(char *text)
+{
+    size_t len = strlen(text);
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' ' || text[len - 1] == '\t'))
+        text[--len] = '\0';
+}
+
 int moor_cg_append(const char *dir, const char *file, const char *value, moor_err_t *err)
 {
     return write_flags(dir, file, value, O_APPEND, err);
@@ -249,8 +268,7 @@ int moor_cg_flat_key(const char *text, const char *key, uint64_t *value)
 
 /* ---- directories ------------------------------------------------------- */
 
-/* mkdir one level: 1 = made here, 0 = already there, <0 = error. */
-static int make_dir(const char *dir, moor_err_t *err)
+int moor_cg_make_dir(const char *dir, moor_err_t *err)
 {
     if (mkdir(dir, 0755) == 0)
         return 1;
@@ -267,7 +285,7 @@ int moor_cg_make_levels(const char *base, const char *path, int *first, moor_err
     for (int i = 1; i <= depth; i++) {
         int ret = moor_cg_level(dir, base, path, i, err);
         if (ret == 0)
-            ret = make_dir(dir, err);
+            ret = moor_cg_make_dir(dir, err);
         if (ret < 0) {
             moor_cg_unmake_levels(base, path, *first);
             *first = 0;
@@ -292,12 +310,9 @@ void moor_cg_unmake_levels(const char *base, const char *path, int first)
     }
 }
 
-int moor_cg_remove_leaf(const char *base, const char *path, moor_err_t *err)
+/* rmdir one cgroup; EBUSY is retried ~1s, ENOENT is fine. */
+static int remove_dir(const char *dir, moor_err_t *err)
 {
-    char dir[PATH_MAX];
-    int ret = moor_cg_level(dir, base, path, moor_cg_depth(path), err);
-    if (ret < 0)
-        return ret;
     for (int i = 0;; i++) {
         if (rmdir(dir) == 0 || errno == ENOENT)
             return 0;
@@ -306,6 +321,68 @@ int moor_cg_remove_leaf(const char *base, const char *path, moor_err_t *err)
             return moor_fail_errno(err, "cgroup: rmdir `%s`", dir);
         moor_cg_sleep_ms(RMDIR_SLEEP_MS);
     }
+}
+
+int moor_cg_remove_leaf(const char *base, const char *path, moor_err_t *err)
+{
+    char dir[PATH_MAX];
+    int ret = moor_cg_level(dir, base, path, moor_cg_depth(path), err);
+    if (ret < 0)
+        return ret;
+    return remove_dir(dir, err);
+}
+
+/* Whether entry `de` of the open directory `d` is a real directory. */
+static bool is_subdir(DIR *d, const struct dirent *de)
+{
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+        return false;
+    if (de->d_type != DT_UNKNOWN)
+        return de->d_type == DT_DIR;
+    struct stat st;
+    return fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * rmdir every cgroup below `dir` (len = strlen(dir)), deepest first. `dir`
+ * is one PATH_MAX buffer extended in place, so depth costs no stack buffers.
+ */
+static int remove_children(char *dir, size_t len, moor_err_t *err)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return errno == ENOENT ? 0 : moor_fail_errno(err, "cgroup: open directory `%s`", dir);
+    int ret = 0;
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (de == NULL) {
+            if (errno != 0)
+                ret = moor_fail_errno(err, "cgroup: read directory `%s`", dir);
+            break;
+        }
+        if (!is_subdir(d, de))
+            continue;
+        int n = snprintf(dir + len, PATH_MAX - len, "/%s", de->d_name);
+        if (n < 0 || (size_t)n >= PATH_MAX - len)
+            ret = moor_fail(err, ENAMETOOLONG, "cgroup path `%s/%s` is too long", dir, de->d_name);
+        else if ((ret = remove_children(dir, len + (size_t)n, err)) == 0)
+            ret = remove_dir(dir, err);
+        dir[len] = '\0';
+        if (ret < 0)
+            break;
+    }
+    closedir(d);
+    return ret;
+}
+
+int moor_cg_remove_tree(const char *base, const char *path, moor_err_t *err)
+{
+    char dir[PATH_MAX];
+    int ret = moor_cg_leaf(dir, base, path, err);
+    if (ret == 0)
+        ret = remove_children(dir, strlen(dir), err);
+    return ret < 0 ? ret : remove_dir(dir, err);
 }
 
 /* ---- processes --------------------------------------------------------- */

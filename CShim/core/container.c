@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "moor_net.h"
 #include "moor_util.h"
 #include "shim-internal.h"
 
@@ -72,6 +73,10 @@ static int child_setup(child_args_t *a, moor_err_t *err)
         ret = moor_fail_errno(err, "unshare the cgroup namespace");
     if (ret == 0 && setsid() < 0)
         ret = moor_fail_errno(err, "setsid in the container");
+    /* A network namespace of its own starts with lo down. */
+    const moor_namespace_t *net = moor_config_namespace(&sh->cfg, MOOR_NS_NET);
+    if (ret == 0 && net != NULL && net->path == NULL)
+        ret = moor_net_loopback_up(err);
     if (ret == 0)
         ret = setup_identity(sh, err);
     if (ret < 0)

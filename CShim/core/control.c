@@ -134,6 +134,7 @@ void shim_control_close_client(shim_t *sh, int client)
     for (int i = 0; i < SHIM_MAX_WAITERS; i++)
         if (sh->waiters[i].used && sh->waiters[i].client == client)
             sh->waiters[i].used = false;
+    shim_control_forget_spool_waiters(sh, client);
 }
 
 /* Send header + payload; a client that cannot take it is dropped. */

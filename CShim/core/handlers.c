@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "moor_shim.h"
+#include "moor_memory.h"
 #include "moor_util.h"
 #include "shim-control.h"
 #include "shim-internal.h"
@@ -163,6 +164,8 @@ static void on_stdin_close(request_t *r)
     reply_empty(r);
 }
 
+/* u32 process, u32 max_bytes, u64 from_seq [, u32 wait_ms]: a read that
+ * finds nothing waits up to wait_ms for output (the field is optional). */
 static void on_spool_read(request_t *r)
 {
     shim_proc_t *p = need_proc(r, 16);
@@ -170,16 +173,11 @@ static void on_spool_read(request_t *r)
         return;
     uint32_t max = get_u32(r->p + 4);
     uint64_t from = get_u64(r->p + 8);
-    if (max == 0 || max > SHIM_MAX_REPLY - 8)
-        max = SHIM_MAX_REPLY - 8;
-    uint8_t *out = shim_reply_payload();
-    size_t got = 0;
-    uint64_t next = from;
-    moor_err_t err;
-    if (moor_spool_read(&p->spool, from, out + 8, max, &got, &next, &err) < 0)
-        return reply_err(r, err.code, err.msg);
-    put_u64(out, next);
-    shim_send(r->sh, r->client, REPLY(r->type), r->id, out, (uint32_t)(8 + got));
+    uint32_t wait_ms = r->len >= 20 ? get_u32(r->p + 16) : 0;
+    if (shim_spool_should_park(p, from, wait_ms))
+        shim_park_spool_read(r->sh, r->client, r->id, p, from, max, wait_ms);
+    else
+        shim_send_spool_batch(r->sh, r->client, r->id, p, from, max, NULL);
 }
 
 static void on_spool_ack(request_t *r)
@@ -208,6 +206,7 @@ static void on_exec(request_t *r)
     put_u32(out, id);
     put_u32(out + 4, (uint32_t)pid);
     shim_send(r->sh, r->client, REPLY(r->type), r->id, out, 8);
+    moor_trim_memory(); /* the exec's JSON parsing and fork are one-off work */
 }
 
 static void on_resize(request_t *r)

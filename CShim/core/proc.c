@@ -97,6 +97,7 @@ void shim_proc_on_output(shim_t *sh, shim_proc_t *p, int stream)
     drain_output(sh, p, stream);
     if (p->reaped)
         shim_proc_check_finished(sh, p, false);
+    shim_control_answer_spool_waiters(sh, p, moor_now_monotonic_ns());
 }
 
 static void record_exit(shim_t *sh, shim_proc_t *p, int status)
@@ -169,4 +170,5 @@ void shim_proc_check_finished(shim_t *sh, shim_proc_t *p, bool force)
     if (p->id == MOOR_PROCESS_INIT)
         remove_container_cgroup(sh);
     shim_control_answer_waiters(sh, p);
+    shim_control_answer_spool_waiters(sh, p, moor_now_monotonic_ns());
 }

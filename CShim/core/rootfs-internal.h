@@ -1,8 +1,8 @@
 /*
  * Shared between rootfs.c (the sequence), rootfs-path.c (resolving paths
  * confined to the new root), rootfs-mount.c (the config's mounts),
- * rootfs-cgroup.c (cgroup mounts) and rootfs-dev.c (/dev). Internal to
- * MoorShimCore.
+ * rootfs-cgroup.c (cgroup mounts), rootfs-dev.c (/dev) and rootfs-masked.c
+ * (sysctls, masked and read-only paths). Internal to MoorShimCore.
  */
 #ifndef MOOR_ROOTFS_INTERNAL_H
 #define MOOR_ROOTFS_INTERNAL_H
@@ -70,6 +70,21 @@ int rootfs_mount_cgroup(rootfs_ctx_t *ctx, const moor_mount_t *m, unsigned long 
 int rootfs_dev_premount(rootfs_ctx_t *ctx, moor_err_t *err);
 /* /dev after them: nodes, symlinks, devpts, the console. */
 int rootfs_dev_populate(rootfs_ctx_t *ctx, const char *console_slave, moor_err_t *err);
+
+/*
+ * The config's last mount whose destination is `path` (both compared
+ * without repeated or trailing slashes), or NULL.
+ */
+const moor_mount_t *rootfs_config_mount_at(const rootfs_ctx_t *ctx, const char *path);
+
+/*
+ * After pivot_root (rootfs-masked.c), with paths as the container sees
+ * them: linux.sysctl written under /proc/sys, then maskedPaths hidden and
+ * readonlyPaths made read-only. A path that does not exist is skipped.
+ */
+int rootfs_apply_sysctls(const moor_config_t *cfg, moor_err_t *err);
+int rootfs_mask_paths(const moor_config_t *cfg, moor_err_t *err);
+int rootfs_readonly_paths(const moor_config_t *cfg, moor_err_t *err);
 
 /* moor_rootfs_setup with the test-only choice of the manual resolver. */
 int rootfs_setup(const moor_config_t *cfg, const moor_overlay_t *overlay,

@@ -2,6 +2,8 @@
 #ifndef MOOR_SHIM_CONTROL_H
 #define MOOR_SHIM_CONTROL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "shim-internal.h"
@@ -21,6 +23,14 @@ int shim_send(shim_t *sh, int client, uint16_t type, uint32_t id, const uint8_t 
               uint32_t len);
 int shim_send_error(shim_t *sh, int client, uint32_t id, int code, const char *msg);
 uint32_t shim_encode_state(shim_t *sh, const shim_proc_t *p, uint8_t *out);
+/* control-spool.c: SPOOL_READ replies and the long poll. */
+int shim_send_spool_batch(shim_t *sh, int client, uint32_t request, shim_proc_t *p,
+                          uint64_t from, uint32_t max, size_t *out_len);
+bool shim_spool_should_park(const shim_proc_t *p, uint64_t from, uint32_t wait_ms);
+int shim_park_spool_read(shim_t *sh, int client, uint32_t request, shim_proc_t *p, uint64_t from,
+                         uint32_t max, uint32_t wait_ms);
+void shim_control_forget_spool_waiters(shim_t *sh, int client);
+
 /* handlers.c: answer one well-framed request. */
 void shim_dispatch(shim_t *sh, int client, uint16_t type, uint32_t id, const uint8_t *payload,
                    uint32_t len);

@@ -76,6 +76,18 @@ typedef struct shim_waiter {
     uint32_t process;
 } shim_waiter_t;
 
+/* A SPOOL_READ parked until output arrives, the process finishes, or its
+ * deadline passes: readers long-poll instead of polling idle containers. */
+typedef struct shim_spool_waiter {
+    bool used;
+    int client;
+    uint32_t request;
+    uint32_t process;
+    uint32_t max_bytes;
+    uint64_t from_seq;
+    uint64_t deadline_ns; /* monotonic */
+} shim_spool_waiter_t;
+
 typedef struct shim {
     shim_options_t opt;
     moor_config_t cfg;
@@ -90,6 +102,7 @@ typedef struct shim {
     uint32_t next_exec_id;
     shim_client_t clients[SHIM_MAX_CLIENTS];
     shim_waiter_t waiters[SHIM_MAX_WAITERS];
+    shim_spool_waiter_t spool_waiters[SHIM_MAX_WAITERS];
     uint64_t oom_baseline;
     bool shutting_down;
 } shim_t;
@@ -176,6 +189,11 @@ int shim_control_listen(shim_t *sh, moor_err_t *err);
 void shim_control_accept(shim_t *sh);
 void shim_control_on_readable(shim_t *sh, int client);
 void shim_control_answer_waiters(shim_t *sh, shim_proc_t *p);
+/* Answer parked SPOOL_READs of `p` that now have records (or all of them
+ * when `p` finished); `now_ns` also expires those past their deadline. */
+void shim_control_answer_spool_waiters(shim_t *sh, shim_proc_t *p, uint64_t now_ns);
+/* Milliseconds until the nearest parked SPOOL_READ deadline, -1 if none. */
+int shim_control_spool_timeout_ms(shim_t *sh, uint64_t now_ns);
 void shim_control_close_client(shim_t *sh, int client);
 
 /* shim.c */

@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup-internal.h"
+#include "moor_memory.h"
 #include "moor_util.h"
 #include "shim-internal.h"
 
@@ -156,22 +158,34 @@ static void write_pid_file(shim_t *sh)
         shim_log("%s", err.msg);
 }
 
-/* Leave our own cgroup for its parent (which moor created) and remove it. */
+/* Move the shim somewhere outside its own cgroup, so that can be removed. */
+static int move_out_of_shim_cgroup(shim_t *sh, moor_err_t *err)
+{
+    /* v2: the parent has controllers enabled for its children, so it
+     * cannot hold a process (EBUSY); the root always can. */
+    if (sh->shim_cgroup.mode == MOOR_CGROUP_V2)
+        return moor_cg_write_pid(sh->shim_cgroup.root, getpid(), err);
+    /* v1: the parent, which moor created. */
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof(parent), "%s", sh->opt.shim_cgroup);
+    char *slash = strrchr(parent, '/');
+    if (slash == NULL || slash == parent)
+        return 0;
+    *slash = '\0';
+    moor_cgroup_t up;
+    int ret = moor_cgroup_init_host(&up, parent, err);
+    return ret < 0 ? ret : up.ops->enter(&up, getpid(), err);
+}
+
+/* Leave our own cgroup and remove it. */
 static void leave_shim_cgroup(shim_t *sh)
 {
     if (!sh->shim_cgroup_created)
         return;
-    char parent[PATH_MAX];
-    snprintf(parent, sizeof(parent), "%s", sh->opt.shim_cgroup);
-    char *slash = strrchr(parent, '/');
     moor_err_t err;
-    moor_cgroup_t up;
-    if (slash != NULL && slash != parent) {
-        *slash = '\0';
-        if (moor_cgroup_init_host(&up, parent, &err) < 0 || up.ops->enter(&up, getpid(), &err) < 0) {
-            shim_log("leaving the shim cgroup: %s", err.msg);
-            return;
-        }
+    if (move_out_of_shim_cgroup(sh, &err) < 0) {
+        shim_log("leaving the shim cgroup: %s", err.msg);
+        return;
     }
     if (sh->shim_cgroup.ops->destroy(&sh->shim_cgroup, &err) < 0)
         shim_log("removing the shim cgroup: %s", err.msg);
@@ -272,7 +286,8 @@ static void dispatch_event(shim_t *sh, uint64_t tag)
     }
 }
 
-/* Poll quickly only while some process waits out its output grace. */
+/* Poll quickly only while some process waits out its output grace;
+ * otherwise sleep until the nearest parked spool read is due. */
 static int loop_timeout(shim_t *sh)
 {
     for (int i = 0; i < SHIM_MAX_PROCS; i++) {
@@ -280,7 +295,7 @@ static int loop_timeout(shim_t *sh)
         if (p->used && p->reaped && !p->finished)
             return 100;
     }
-    return -1;
+    return shim_control_spool_timeout_ms(sh, moor_now_monotonic_ns());
 }
 
 static void check_grace(shim_t *sh)
@@ -306,6 +321,7 @@ void shim_run(shim_t *sh, int start_fd)
     moor_write_all(start_fd, &rep, sizeof(rep));
     close(start_fd);
     shim_log("container %s: init pid %d", sh->opt.id, sh->procs[0].pid);
+    moor_trim_memory();
     struct epoll_event events[32];
     for (;;) {
         int n = epoll_wait(sh->epoll_fd, events, 32, loop_timeout(sh));
@@ -314,5 +330,6 @@ void shim_run(shim_t *sh, int start_fd)
         for (int i = 0; i < n; i++)
             dispatch_event(sh, events[i].data.u64);
         check_grace(sh);
+        shim_control_answer_spool_waiters(sh, NULL, moor_now_monotonic_ns());
     }
 }

@@ -16,6 +16,8 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <sys/syscall.h>
 
 #include "moor_util.h"
 #include "shim-internal.h"
@@ -178,10 +180,42 @@ static int await_report(int fd, pid_t middle, const shim_options_t *o)
 /* Remove the state dir only if it is empty: it may hold what a failed start logged. */
 static void remove_empty_dir(const char *dir) { rmdir(dir); }
 
+/*
+ * Whatever the starter left open (a daemon's listening socket, the pipe or
+ * socket its process library watches for our exit) must not live on in a
+ * shim that outlives it: the starter would never see EOF, and a daemon's
+ * socket would stay bound. Only stdio is kept.
+ */
+static void close_inherited_fds(void)
+{
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, 3u, ~0u, 0u) == 0)
+        return;
+#endif
+    DIR *dir = opendir("/proc/self/fd");
+    if (dir == NULL) {
+        for (int fd = 3; fd < 4096; fd++)
+            close(fd);
+        return;
+    }
+    int keep = dirfd(dir);
+    int fds[1024], n = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL && n < 1024) {
+        int fd = atoi(entry->d_name);
+        if (fd > 2 && fd != keep)
+            fds[n++] = fd;
+    }
+    closedir(dir);
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
+}
+
 int shim_cmd_start(int argc, char **argv)
 {
     static shim_t sh; /* static: big, and the detached shim keeps using it */
     moor_err_t err = {0};
+    close_inherited_fds();
     if (parse_options(&sh.opt, argc, argv, &err) < 0)
         return fail_start(&err, 2);
     if (moor_config_load(sh.opt.bundle, &sh.cfg, &err) < 0)

@@ -50,6 +50,12 @@ struct ByteReader {
         return Array(bytes[start..<(start + count)])
     }
 
+    /// An error for a field that was read whole but holds a value the
+    /// protocol does not allow; `at` is where the field starts.
+    func invalid(_ field: String, at start: Int, _ what: String) -> ShimError {
+        ShimError.invalid(structure, field, at: start, what)
+    }
+
     /// Everything not read yet (possibly nothing).
     mutating func readRest() -> [UInt8] {
         let rest = Array(bytes.dropFirst(offset))

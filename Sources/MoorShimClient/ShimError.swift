@@ -50,6 +50,12 @@ public struct ShimError: Error, CustomStringConvertible, Sendable, Equatable {
         ShimError(code: saved, message: "\(call) failed")
     }
 
+    /// A value that has the right size but a meaning the protocol does not
+    /// define (an unknown status, a bad record magic).
+    static func invalid(_ structure: String, _ field: String, at offset: Int, _ what: String) -> ShimError {
+        protocolViolation("\(structure): \(field) at offset \(offset): \(what)")
+    }
+
     static func errnoName(_ code: Int32) -> String {
         guard let text = strerror(code) else { return "errno \(code)" }
         return "errno \(code): \(String(cString: text))"

@@ -41,15 +41,16 @@ public struct ShimMessageType: RawRepresentable, Hashable, Sendable, CustomStrin
     public var description: String {
         if self == .error { return "ERROR" }
         let request = ShimMessageType(rawValue: rawValue & ~Self.replyBit)
-        let names: [ShimMessageType: String] = [
-            .hello: "HELLO", .state: "STATE", .signal: "SIGNAL", .stdinWrite: "STDIN_WRITE",
-            .stdinClose: "STDIN_CLOSE", .spoolRead: "SPOOL_READ", .spoolAck: "SPOOL_ACK",
-            .exec: "EXEC", .resize: "RESIZE", .shutdown: "SHUTDOWN", .wait: "WAIT",
-            .pause: "PAUSE", .resume: "RESUME",
-        ]
-        let name = names[request] ?? "type \(request.rawValue)"
+        let name = Self.names[request] ?? "type \(request.rawValue)"
         return isReply ? "\(name) reply" : name
     }
+
+    private static let names: [ShimMessageType: String] = [
+        .hello: "HELLO", .state: "STATE", .signal: "SIGNAL", .stdinWrite: "STDIN_WRITE",
+        .stdinClose: "STDIN_CLOSE", .spoolRead: "SPOOL_READ", .spoolAck: "SPOOL_ACK",
+        .exec: "EXEC", .resize: "RESIZE", .shutdown: "SHUTDOWN", .wait: "WAIT",
+        .pause: "PAUSE", .resume: "RESUME",
+    ]
 }
 
 /// The 16-byte header in front of every message.

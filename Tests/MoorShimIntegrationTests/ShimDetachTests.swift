@@ -13,19 +13,19 @@ import Testing
                     "--lower", TestEnvironment.busyboxRootfs, "--upper", c.dir + "/upper",
                     "--work", c.dir + "/work", "--shim-cgroup", c.shimCgroupParent + "/" + c.id]
         let quoted = args.map { "'\($0)'" }.joined(separator: " ")
-        let starter = Process()
-        starter.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        starter.arguments = ["sh", "-c", "\(TestEnvironment.shimBinary) \(quoted) > \(c.dir)/started.json; sleep 1000"]
-        try starter.run()
+        // posix_spawn, not Process: the child is no group leader, so setsid
+        // execs sh in place (same pid), and waitpid reliably reaps it.
+        let starter = try ChildProcess.spawn("/usr/bin/setsid",
+            ["sh", "-c", "\(TestEnvironment.shimBinary) \(quoted) > \(c.dir)/started.json; sleep 1000"])
         #expect(TestEnvironment.eventually(10) {
             ((try? String(contentsOfFile: c.dir + "/started.json", encoding: .utf8)) ?? "").contains("shim_pid")
         })
         let hello = try c.client().hello()
         let shimPid = Int32(hello.shimPid), initPid = Int32(hello.initPid)
-        let pgid = getpgid(starter.processIdentifier)
-        #expect(pgid == starter.processIdentifier)
+        let pgid = getpgid(starter.pid)
+        #expect(pgid == starter.pid)
         kill(-pgid, SIGKILL)
-        starter.waitUntilExit()
+        _ = try starter.wait()
         usleep(200_000)
         #expect(TestEnvironment.isAlive(shimPid))
         #expect(TestEnvironment.isAlive(initPid))

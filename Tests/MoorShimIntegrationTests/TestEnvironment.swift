@@ -1,4 +1,5 @@
 import Foundation
+@testable import MoorShimClient
 
 /// Where the tests find the static shim binary and the busybox image built by
 /// `make test` (which exports MOOR_SHIM and MOOR_TEST_IMAGES).
@@ -21,18 +22,14 @@ enum TestEnvironment {
     /// Runs a program to completion and returns its status and output.
     @discardableResult
     static func run(_ path: String, _ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let proc = Process()
-        proc.executableURL = URL(fileURLWithPath: path)
-        proc.arguments = args
-        let out = Pipe(), err = Pipe()
-        proc.standardOutput = out
-        proc.standardError = err
-        try proc.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        proc.waitUntilExit()
-        return (proc.terminationStatus, String(decoding: outData, as: UTF8.self),
-                String(decoding: errData, as: UTF8.self))
+        // posix_spawn + waitpid (ChildProcess), not Foundation's Process,
+        // whose exit detection is unreliable with forked descendants.
+        let output = try ChildProcess.run(path, args)
+        let status: Int32 = switch output.termination {
+        case let .exited(code): code
+        case let .signaled(signal): 128 + signal
+        }
+        return (status, String(decoding: output.stdout, as: UTF8.self), String(decoding: output.stderr, as: UTF8.self))
     }
 
     /// The cgroup hierarchies of this host, for checks and cleanup.

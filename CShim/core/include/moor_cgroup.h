@@ -38,7 +38,9 @@ typedef struct moor_cgroup_ops {
     int (*freeze)(moor_cgroup_t *cg, bool frozen, moor_err_t *err);
     /* Pids in the cgroup, up to `cap`; returns the count or -errno. */
     int (*pids)(moor_cgroup_t *cg, pid_t *out, int cap, moor_err_t *err);
-    /* Remove the cgroup directories; retries EBUSY briefly. Missing is fine. */
+    /* Remove the cgroup's own directory (and any cgroup the container made
+     * below it) in every hierarchy; the levels above are left, they may be
+     * shared. Retries EBUSY briefly (v2: then cgroup.kill). Missing is fine. */
     int (*destroy)(moor_cgroup_t *cg, moor_err_t *err);
 } moor_cgroup_ops_t;
 

@@ -3,6 +3,7 @@
 #define MOOR_SECCOMP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "moor_config.h"
 
@@ -15,9 +16,12 @@ int moor_seccomp_load(const moor_seccomp_t *profile, moor_err_t *err);
 /*
  * Docker's default profile as an OCI "seccomp" JSON object in a malloc'd
  * NUL-terminated string (caller frees); used by `moor-shim spec`, and so by
- * the daemon, which takes its default spec from there.
+ * the daemon, which takes its default spec from there. `caps` (bits by CAP_*
+ * number) are the container's capabilities: as in Docker, some open the
+ * syscalls they govern (CAP_SYS_ADMIN: mount, unshare, setns, clone with
+ * namespace flags...; CAP_SYS_PTRACE: ptrace...).
  */
-int moor_seccomp_default_json(char **out, moor_err_t *err);
+int moor_seccomp_default_json(uint64_t caps, char **out, moor_err_t *err);
 /*
  * For tests: fork a child that sets no_new_privs, loads `profile` and calls
  * the syscall named `syscall_name` with `args` (6 values; NULL = all zero),
