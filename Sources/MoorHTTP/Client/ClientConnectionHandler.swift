@@ -32,6 +32,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var context: ChannelHandlerContext?
     private var demand = true
     private var readPending = false
+    /// The request's end has been written. A hijack switches only after it:
+    /// an HTTP part reaching the raw pipeline would be a type error.
+    private var requestEnded = false
 
     init(outcome: EventLoopPromise<HTTPHijackOutcomeOrResponse>, wantsHijack: Bool, isHEAD: Bool) {
         self.outcome = outcome
@@ -90,9 +93,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         let headers = HTTPFields(head.headers.map { ($0.name, $0.value) })
         if wantsHijack && (status.code == 101 || status.code == 200) {
             state = .switching(status: status, headers: headers, buffered: [], ended: false)
-            // Not from inside the decoder's callback; the swap needs the
-            // decoder idle.
-            context.eventLoop.assumeIsolated().execute { self.switchToRawStream() }
+            if requestEnded { scheduleSwitch(context: context) }
             return
         }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -109,6 +110,22 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             headers: headers, body: body
         )
         fulfil(.success(.response(response)))
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let isEnd: Bool
+        if case .end = unwrapOutboundIn(data) { isEnd = true } else { isEnd = false }
+        context.write(data, promise: promise)
+        if isEnd {
+            requestEnded = true
+            if case .switching = state { scheduleSwitch(context: context) }
+        }
+    }
+
+    /// Not from inside the decoder's callback: the swap needs the decoder
+    /// idle.
+    private func scheduleSwitch(context: ChannelHandlerContext) {
+        context.eventLoop.assumeIsolated().execute { self.switchToRawStream() }
     }
 
     private func switchToRawStream() {
