@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "moor", targets: ["moor"]),
         .library(name: "MoorShimClient", targets: ["MoorShimClient"]),
         .library(name: "MoorPluginKit", targets: ["MoorPluginKit"]),
+        .library(name: "MoorLogFiles", targets: ["MoorLogFiles"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -80,14 +81,19 @@ let package = Package(
         .executableTarget(name: "moord", dependencies: [
             "MoorDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "moor", dependencies: [
+        // The native CLI: its logic in a library (testable), `moor` a thin main.
+        .target(name: "MoorCLI", dependencies: [
             "MoorHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ] + nio),
+        .executableTarget(name: "moor", dependencies: ["MoorCLI"]),
 
-        // --- built-in plugins: MoorPluginKit only, as a third party would ---
-        .target(name: "MoorLogJSONFile", dependencies: ["MoorPluginKit"], path: "plugins/MoorLogJSONFile"),
-        .target(name: "MoorLogLocal", dependencies: ["MoorPluginKit"], path: "plugins/MoorLogLocal"),
-        .target(name: "MoorLogNone", dependencies: ["MoorPluginKit"], path: "plugins/MoorLogNone"),
+        // --- built-in plugins: the kit (and its log-file helpers), as a third party would ---
+        // Log-file plumbing shared by the file-based log drivers: depends on
+        // the kit only, so a third-party driver can use it too.
+        .target(name: "MoorLogFiles", dependencies: ["MoorPluginKit", "CZlib"], path: "plugins/MoorLogFiles"),
+        .target(name: "MoorLogJSONFile", dependencies: ["MoorPluginKit", "MoorLogFiles"], path: "plugins/MoorLogJSONFile"),
+        .target(name: "MoorLogLocal", dependencies: ["MoorPluginKit", "MoorLogFiles"], path: "plugins/MoorLogLocal"),
+        .target(name: "MoorLogNone", dependencies: ["MoorPluginKit", "MoorLogFiles"], path: "plugins/MoorLogNone"),
         .target(name: "MoorNetworkBasic", dependencies: ["MoorPluginKit"], path: "plugins/MoorNetworkBasic"),
         .target(name: "MoorRestartPolicies", dependencies: ["MoorPluginKit"], path: "plugins/MoorRestartPolicies"),
 
@@ -95,10 +101,11 @@ let package = Package(
         .testTarget(name: "MoorShimCoreTests", dependencies: ["MoorShimCore"]),
         .testTarget(name: "MoorShimClientTests", dependencies: ["MoorShimClient"]),
         .testTarget(name: "MoorShimIntegrationTests", dependencies: ["MoorShimClient"]),
-        .testTarget(name: "MoorPluginKitTests", dependencies: ["MoorPluginKit", "MoorBuiltinPlugins"]),
+        .testTarget(name: "MoorPluginKitTests", dependencies: ["MoorPluginKit", "MoorBuiltinPlugins", "MoorLogFiles"]),
         .testTarget(name: "MoorHTTPTests", dependencies: ["MoorHTTP"] + nio),
         .testTarget(name: "MoorImagesTests", dependencies: ["MoorImages"]),
         .testTarget(name: "MoorStoreTests", dependencies: ["MoorStore"]),
+        .testTarget(name: "MoorCLITests", dependencies: ["MoorCLI", "MoorHTTP"] + nio),
         .testTarget(name: "MoorDaemonTests", dependencies: ["MoorDaemon", "MoorEngine", "MoorPluginKit"]),
         .testTarget(name: "MoorEngineTests", dependencies: ["MoorEngine", "MoorShimClient", "MoorPluginKit"]),
     ],

@@ -27,11 +27,12 @@ static const struct dev_node {
     {"tty", 5, 0},
 };
 
+/* As runc (and so Docker) makes them; no /dev/core, which runc dropped. */
 static const struct dev_link {
     const char *name, *target;
 } dev_links[] = {
     {"fd", "/proc/self/fd"},        {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
-    {"stderr", "/proc/self/fd/2"},  {"core", "/proc/kcore"},      {"ptmx", "pts/ptmx"},
+    {"stderr", "/proc/self/fd/2"},  {"ptmx", "pts/ptmx"},
 };
 
 /* A filesystem of ours at `path` (container path) under the new root. */

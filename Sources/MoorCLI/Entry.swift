@@ -36,21 +36,21 @@ public enum MoorCLI {
         } catch let exit as ProcessExit {
             return exit.code
         } catch {
-            return report(parsing: error)
+            return report(parsing: error, verb: arguments.first)
         }
     }
 
     /// Help and version go to stdout with 0; a usage error to stderr with
     /// 125, as docker answers an unknown flag.
-    private static func report(parsing error: any Error) -> Int32 {
-        let code = MoorCommand.exitCode(for: error)
-        let message = MoorCommand.fullMessage(for: error)
-        if code == .success {
-            Output.print(message + "\n")
+    private static func report(parsing error: any Error, verb: String?) -> Int32 {
+        if MoorCommand.exitCode(for: error) == .success {
+            Output.print(MoorCommand.fullMessage(for: error) + "\n")
             return 0
         }
-        Output.error(message)
-        Output.print("See 'moor --help'.\n", to: Output.stderr)
+        let known = MoorCommand.configuration.subcommands.map { $0.configuration.commandName }
+        let command = verb.flatMap { known.contains($0) ? "moor \($0)" : nil } ?? "moor"
+        Output.error(MoorCommand.message(for: error))
+        Output.print("See '\(command) --help'.\n", to: Output.stderr)
         return 125
     }
 }

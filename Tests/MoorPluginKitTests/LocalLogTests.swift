@@ -145,7 +145,8 @@ import Testing
         for batched in [false, true] {
             try await withTemporaryDirectory { dir in
                 // A record of "line N\n" is 43 bytes: two fit after the 8-byte header.
-                let (writer, reader, path) = try await open(dir, ["max-size": "110", "max-file": "3"])
+                // Plain rotated files here; LogCompressionTests covers the default, compressed.
+                let (writer, reader, path) = try await open(dir, ["max-size": "110", "max-file": "3", "compress": "false"])
                 let entries = (1...9).map { entry("line \($0)\n", UInt64($0)) }
                 if batched {
                     try await writer.write(entries)
@@ -162,7 +163,7 @@ import Testing
 
     @Test func findsTheLastPositionInARotatedFileAfterACrashMidRotation() async throws {
         try await withTemporaryDirectory { dir in
-            let options = ["max-size": "110", "max-file": "3"]
+            let options = ["max-size": "110", "max-file": "3", "compress": "false"]
             let (writer, _, path) = try await open(dir, options)
             try await writer.write((1...5).map { entry("line \($0)\n", UInt64($0)) })
             await writer.close()

@@ -281,12 +281,16 @@ class Daemon:
 
     def _watch_events(self):
         """Remembers the id of every container this daemon creates, so the
-        teardown removes exactly their cgroups."""
+        teardown removes exactly their cgroups. The stream is open before
+        start() returns."""
+        conn = UnixHTTPConnection(self.socket, timeout=None)
+        conn.request("GET", '/events?filters={"type":["container"]}')
+        resp = conn.getresponse()
+        assert resp.status == 200, f"GET /events answered {resp.status}"
+        self._events_conn = conn
+
         def run():
             try:
-                conn = UnixHTTPConnection(self.socket, timeout=None)
-                conn.request("GET", '/events?filters={"type":["container"]}')
-                resp = conn.getresponse()
                 for line in resp:
                     with contextlib.suppress(ValueError):
                         event = json.loads(line)
@@ -304,9 +308,20 @@ class Daemon:
             ids.update(os.listdir(os.path.join(self.data_root, "containers")))
         return ids
 
+    def close_event_watch(self):
+        """Ends the event watcher's stream (an open stream would hold up
+        moord's shutdown), waiting for it to note what it received."""
+        conn, self._events_conn = getattr(self, "_events_conn", None), None
+        if conn is not None and conn.sock is not None:
+            with contextlib.suppress(OSError):
+                conn.sock.shutdown(socket.SHUT_RDWR)
+        if self._events is not None:
+            self._events.join(timeout=5)
+
     def stop(self, timeout=30):
         if self.proc is None or self.proc.poll() is not None:
             return
+        self.close_event_watch()
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout=timeout)
@@ -378,10 +393,15 @@ class Moor:
         env.pop("DOCKER_API_VERSION", None)
         return env
 
-    def cli(self, *args, input=None, timeout=90, check=False):
-        """Runs `docker ARGS`; returns the CompletedProcess (text)."""
-        result = subprocess.run(["docker", *args], input=input, capture_output=True, text=True, env=self.env,
-                                timeout=timeout)
+    def cli(self, *args, input=None, timeout=90, check=False, binary=False):
+        """Runs `docker ARGS`; returns the CompletedProcess (text, with
+        newlines kept as they are; bytes if `binary`)."""
+        if isinstance(input, str):
+            input = input.encode()
+        result = subprocess.run(["docker", *args], input=input, capture_output=True, env=self.env, timeout=timeout)
+        if not binary:
+            result.stdout = result.stdout.decode(errors="replace")
+            result.stderr = result.stderr.decode(errors="replace")
         if check and result.returncode != 0:
             raise AssertionError(f"docker {' '.join(args)} failed ({result.returncode}):\n"
                                  f"stdout: {result.stdout}\nstderr: {result.stderr}")

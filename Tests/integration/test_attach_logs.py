@@ -111,7 +111,9 @@ def test_docker_run_interactive_stdin_eof_keeps_output(moor):
 
 def test_attach_socket_stdin_half_close(moor):
     api = moor.client.api
-    cid = api.create_container("busybox", ["sh", "-c", "cat; echo end"], stdin_open=True, stdin_once=True)["Id"]
+    r = moor.api("POST", "/containers/create", body={"Image": "busybox", "Cmd": ["sh", "-c", "cat; echo end"],
+                                                     "OpenStdin": True, "StdinOnce": True, "AttachStdin": True})
+    cid = r.json()["Id"]
     sock = moortest.raw_connect(moor.socket)
     try:
         sock.sendall(f"POST /containers/{cid}/attach?stream=1&stdin=1&stdout=1&stderr=1 HTTP/1.1\r\n"

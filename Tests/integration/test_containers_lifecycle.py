@@ -147,12 +147,36 @@ def test_network_default_is_none(moor):
     assert moor.inspect("netdef")["HostConfig"]["NetworkMode"] == "none"
 
 
+HOST_NETWORK_BUG = ("daemon bug: ManagedContainer.launch (MoorEngine/Containers/ManagedContainer+Start.swift) builds "
+                    "the spec before storing the network attachment in the record, so SpecBuilder.namespaces sees "
+                    "record.network == nil and keeps a new network namespace for --network host")
+
+
+@pytest.mark.xfail(strict=True, reason=HOST_NETWORK_BUG)
 def test_network_host_sees_host_interfaces(moor):
     r = moor.cli("run", "--rm", "--network", "host", "busybox", "ip", "-o", "link")
     assert r.returncode == 0, r.stderr
     assert sorted(links(r.stdout)) == sorted(os.listdir("/sys/class/net"))
+
+
+@pytest.mark.xfail(strict=True, reason=HOST_NETWORK_BUG)
+def test_network_host_shares_the_host_network_namespace(moor):
+    cid = moor.run_d("--network", "host", "busybox", "sleep", "300")
+    pid = moor.state(cid)["Pid"]
+    assert os.readlink(f"/proc/{pid}/ns/net") == os.readlink("/proc/self/ns/net")
+
+
+@pytest.mark.xfail(strict=True, reason="daemon bug: with --network host Docker gives the container the host's "
+                   "hostname; SpecBuilder.hostname (MoorEngine/Spec/SpecBuilder.swift) always uses the short id")
+def test_network_host_uses_the_host_hostname(moor):
     r = moor.cli("run", "--rm", "--network", "host", "busybox", "hostname")
     assert r.stdout.strip() == os.uname().nodename
+
+
+def test_network_none_has_its_own_namespace(moor):
+    cid = moor.run_d("busybox", "sleep", "300")
+    pid = moor.state(cid)["Pid"]
+    assert os.readlink(f"/proc/{pid}/ns/net") != os.readlink("/proc/self/ns/net")
 
 
 def test_network_bridge_is_refused_with_a_clear_message(moor):
@@ -277,12 +301,35 @@ def test_restart_runs_the_container_again(moor):
     wait_until(lambda: moor.cli("logs", cid).stdout == "run\nrun\n", what="the second run's output")
 
 
-def test_start_of_exited_container_runs_it_again(moor):
+OUTPUT_CLOSED_BUG = ("daemon bug: ContainerOutput is closed when a run ends (ManagedContainer.finishRun) and "
+                     "ContainerOutput.reopen() is never called, so every attach after the first run ends at once "
+                     "with no output (docker start -a, docker attach after restart)")
+
+
+@pytest.mark.xfail(strict=True, reason=OUTPUT_CLOSED_BUG)
+def test_start_attach_of_exited_container_shows_the_new_run(moor):
     cid = moor.cli("create", "busybox", "echo", "again", check=True).stdout.strip()
     moor.cli("start", "-a", cid, check=True)
     r = moor.cli("start", "-a", cid, check=True)
     assert r.stdout == "again\n"
-    assert moor.cli("logs", cid).stdout == "again\nagain\n"
+
+
+def test_start_of_exited_container_runs_it_again(moor):
+    cid = moor.cli("create", "busybox", "echo", "again", check=True).stdout.strip()
+    for runs in (1, 2, 3):
+        moor.cli("start", cid, check=True)
+        moor.client.api.wait(cid, timeout=20)
+        wait_until(lambda: moor.cli("logs", cid).stdout == "again\n" * runs, what=f"run {runs}'s output")
+
+
+@pytest.mark.xfail(strict=True, reason=OUTPUT_CLOSED_BUG)
+def test_attach_after_restart_shows_the_new_run(moor):
+    cid = moor.run_d("-i", "busybox", "sh", "-c", "read x; echo got-$x")
+    assert moor.cli("attach", cid, input="first\n", timeout=30).stdout == "got-first\n"
+    moor.client.api.wait(cid, timeout=20)
+    moor.cli("start", cid, check=True)
+    r = moor.cli("attach", cid, input="second\n", timeout=8)
+    assert r.stdout == "got-second\n"
 
 
 def test_start_of_running_container_is_304(moor):

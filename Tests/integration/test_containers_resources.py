@@ -93,15 +93,25 @@ def test_memory_swap_below_memory_is_refused(moor):
 
 
 def test_pids_limit_stops_a_fork_bomb(moor):
+    # a subshell forks 40 sleepers; the 10th process cannot be made
     cid = moor.run_d("--pids-limit", "10", "busybox", "sh", "-c",
-                     "i=0; while [ $i -lt 40 ]; do sleep 300 & i=$((i+1)); done; echo spawned; sleep 300")
+                     "(i=0; while [ $i -lt 40 ]; do sleep 300 & i=$((i+1)); done); echo after; exec sleep 300")
     assert moor.inspect(cid)["HostConfig"]["PidsLimit"] == 10
     assert read(cgroup_file("pids", cid, "pids.max")) == "10"
-    wait_until(lambda: "spawned" in moor.cli("logs", cid).stdout + moor.cli("logs", cid).stderr,
-               what="the fork loop to finish")
-    logs = moor.cli("logs", cid)
-    assert "fork" in logs.stderr.lower() or "resource temporarily unavailable" in logs.stderr.lower(), logs.stderr
-    assert int(read(cgroup_file("pids", cid, "pids.current"))) <= 10
+    wait_until(lambda: "after" in moor.cli("logs", cid).stdout, what="the fork loop to give up")
+    assert "can't fork" in moor.cli("logs", cid).stderr
+    assert moor.state(cid)["Status"] == "running"
+    assert 5 <= int(read(cgroup_file("pids", cid, "pids.current"))) <= 10
+    top = moor.client.api.top(cid)
+    assert 5 <= len(top["Processes"]) <= 10
+
+
+def test_pids_limit_attached_shell_fails_to_fork(moor):
+    r = moor.cli("run", "--rm", "--pids-limit", "5", "busybox", "sh", "-c",
+                 "i=0; while [ $i -lt 20 ]; do sleep 300 & i=$((i+1)); done; echo all-spawned")
+    assert r.returncode != 0
+    assert "all-spawned" not in r.stdout
+    assert "can't fork" in r.stderr
 
 
 def test_cpu_shares(moor):
@@ -143,10 +153,31 @@ def test_cap_add_sys_admin_allows_mounting_tmpfs(moor):
 
 
 def test_cap_add_and_drop_are_shown_by_inspect(moor):
+    # inspect shows them as the client sent them (the CLI sends CAP_ names)
     cid = moor.cli("create", "--cap-add", "NET_ADMIN", "--cap-drop", "CHOWN", "busybox", "true", check=True).stdout.strip()
     host = moor.inspect(cid)["HostConfig"]
-    assert host["CapAdd"] == ["NET_ADMIN"]
-    assert host["CapDrop"] == ["CHOWN"]
+    assert host["CapAdd"] == ["CAP_NET_ADMIN"]
+    assert host["CapDrop"] == ["CAP_CHOWN"]
+    r = moor.api("POST", "/containers/create", body={"Image": "busybox", "Cmd": ["true"],
+                                                     "HostConfig": {"CapAdd": ["net_admin"], "CapDrop": ["MKNOD"]}})
+    host = moor.inspect(r.json()["Id"])["HostConfig"]
+    assert host["CapAdd"] == ["net_admin"] and host["CapDrop"] == ["MKNOD"]
+
+
+def test_cap_add_net_admin_takes_effect(moor):
+    assert not effective_caps(moor) & (1 << CAP_NET_ADMIN)
+    assert effective_caps(moor, "--cap-add", "NET_ADMIN") & (1 << CAP_NET_ADMIN)
+    assert not effective_caps(moor, "--cap-drop", "ALL") & ((1 << 41) - 1)
+
+
+@pytest.mark.xfail(strict=True, reason="daemon bug: create accepts unknown capabilities (MoorEngine Engine+Create "
+                   "validate does not check CapAdd/CapDrop); start then fails with moor-shim's whole usage text")
+def test_unknown_capability_is_refused_at_create(moor):
+    # dockerd: 400 invalid CapAdd: unknown capability: "CAP_MAKE_COFFEE"
+    r = moor.api("POST", "/containers/create", body={"Image": "busybox", "Cmd": ["true"],
+                                                     "HostConfig": {"CapAdd": ["MAKE_COFFEE"]}})
+    assert r.status == 400
+    assert "MAKE_COFFEE" in r.json()["message"]
 
 
 def effective_caps(moor, *args):

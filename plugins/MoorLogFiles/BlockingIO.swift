@@ -17,12 +17,14 @@ public final class QueueExecutor: SerialExecutor {
         queue = DispatchQueue(label: label)
     }
 
+    /// Runs `job` on the queue: one job at a time, in order.
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let executor = asUnownedSerialExecutor()
         queue.async { job.runSynchronously(on: executor) }
     }
 
+    /// What an actor's `unownedExecutor` returns to run on this queue.
     public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
         UnownedSerialExecutor(ordinary: self)
     }

@@ -21,6 +21,7 @@ public struct LogFileSet: Sendable {
     /// Docker's `max-file`: how many files the set keeps, the current one included.
     public let maxFiles: Int
 
+    /// Names the set; nothing is read or created until a writer or reader uses it.
     public init(directory: String, name: String, maxFiles: Int) {
         self.directory = directory
         self.name = name
@@ -91,6 +92,7 @@ public struct LogFileSet: Sendable {
         for generation in try rotated().reversed() where generation.index < maxFiles {
             try shift(generation)
         }
+        // With one file, `BASE.1` is surplus and replaced whole, `.gz` included.
         if maxFiles <= 1 { try PosixFile.remove(compressedPath(1)) }
         try PosixFile.rename(current, to: path(1))
     }

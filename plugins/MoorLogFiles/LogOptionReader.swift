@@ -12,8 +12,10 @@ public enum SizeLimit: Sendable, Equatable {
 public struct LogOptionReader {
     /// The driver's name, in every message.
     public let driver: String
+    /// The `--log-opt` values as the user gave them.
     public let options: [String: String]
 
+    /// Reads `options` for `driver`; nothing is checked until asked.
     public init(driver: String, options: [String: String]) {
         self.driver = driver
         self.options = options

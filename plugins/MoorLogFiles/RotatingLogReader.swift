@@ -6,14 +6,19 @@ import MoorPluginKit
 /// is read, so a rotation during the read cannot make one file be read
 /// twice under two names.
 public struct RotatingLogReader<Format: LogFileFormat>: LogReader {
+    /// The log to read.
     public let files: LogFileSet
+    /// How its entries are encoded.
     public let format: Format
 
+    /// A reader opens nothing until `read`, so it is cheap to make per request.
     public init(files: LogFileSet, format: Format) {
         self.files = files
         self.format = format
     }
 
+    /// The entries that pass `options`, oldest first, read on a dispatch
+    /// worker because file reads block.
     public func read(_ options: LogReadOptions) async throws -> [LogEntry] {
         let files = files
         let format = format

@@ -25,7 +25,17 @@ struct JSONFileFormat: LogFileFormat {
         try JSONFileScan.lastPosition(file, end: length)
     }
 
-    func forEachEntry(in file: PosixFile, _ body: (LogEntry) throws -> Void) throws {
+    /// Lines Docker wrote carry no position and are passed over, as
+    /// `lastPosition(in:length:)` passes them over.
+    func lastPosition(scanning file: any LogFileInput) throws -> LogPosition? {
+        var last: LogPosition?
+        try JSONFileScan.forEachLine(file) { line in
+            if let decoded = JSONLine.decode(line), decoded.hasPosition { last = decoded.entry.position }
+        }
+        return last
+    }
+
+    func forEachEntry(in file: any LogFileInput, _ body: (LogEntry) throws -> Void) throws {
         try JSONFileScan.forEachLine(file) { line in
             if let decoded = JSONLine.decode(line) { try body(decoded.entry) }
         }

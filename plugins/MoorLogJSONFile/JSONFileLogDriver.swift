@@ -3,7 +3,8 @@ import MoorPluginKit
 
 /// Docker's default log driver, `json-file`: one JSON object per line in
 /// `DIR/ID-json.log` (DIR being the container's directory), rotated to
-/// `ID-json.log.1`, `.2`, … by `max-size` and `max-file`, in the format
+/// `ID-json.log.1`, `.2`, … by `max-size` and `max-file` (gzipped to
+/// `ID-json.log.1.gz`, … with `compress`), in the format
 /// dockerd writes so tools that read Docker's log files read moor's. Each
 /// line also carries moor's `pos` key (see `JSONLine`) for exactly-once
 /// delivery across daemon restarts.
@@ -27,7 +28,8 @@ public struct JSONFileLogDriver: LogDriver {
         let reader = LogOptionReader(driver: Self.id, options: options)
         let attributes = try LogAttributes.attributes(for: container, reader)
         return try await RotatingLogWriter.open(files: files(container, parsed.maxFile),
-                                                format: JSONFileFormat(attributes: attributes), limit: parsed.limit)
+                                                format: JSONFileFormat(attributes: attributes), limit: parsed.limit,
+                                                compress: parsed.compress)
     }
 
     public func openReader(for container: LogContainer, options: [String: String]) async throws -> (any LogReader)? {

@@ -11,8 +11,7 @@ struct JSONFileOptions: Sendable, Equatable {
 
     var maxSize: SizeLimit = .unlimited
     var maxFile = 1
-    /// Accepted and validated; gzipping rotated files is not implemented
-    /// yet (no gzip without a zlib target), so they stay plain text.
+    /// Gzip rotated files (`ID-json.log.1.gz`); the current file stays plain.
     var compress = false
 
     init(_ options: [String: String]) throws {

@@ -11,7 +11,7 @@ enum JSONFileScan {
     /// Calls `body` with each complete line of `file`, without its "\n",
     /// in order. An unterminated last line (being written, or torn by a
     /// crash) is not a line yet and is skipped.
-    static func forEachLine(_ file: PosixFile, _ body: (ArraySlice<UInt8>) throws -> Void) throws {
+    static func forEachLine(_ file: any LogFileInput, _ body: (ArraySlice<UInt8>) throws -> Void) throws {
         var offset: Int64 = 0
         var carry: [UInt8] = []
         while true {

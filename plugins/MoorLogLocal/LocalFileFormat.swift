@@ -31,7 +31,14 @@ struct LocalFileFormat: LogFileFormat {
         try LocalFileScan.lastRecord(file, size: length)?.position
     }
 
-    func forEachEntry(in file: PosixFile, _ body: (LogEntry) throws -> Void) throws {
+    /// Every record carries a position, so the last one read is the answer.
+    func lastPosition(scanning file: any LogFileInput) throws -> LogPosition? {
+        var last: LogPosition?
+        try forEachEntry(in: file) { last = $0.position }
+        return last
+    }
+
+    func forEachEntry(in file: any LogFileInput, _ body: (LogEntry) throws -> Void) throws {
         guard try LocalFileScan.header(file) == .valid else { return }
         try LocalFileScan.forEachRecord(file, body)
     }

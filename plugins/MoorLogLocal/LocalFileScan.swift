@@ -14,7 +14,7 @@ enum LocalFileScan {
         case foreign
     }
 
-    static func header(_ file: PosixFile) throws -> Header {
+    static func header(_ file: any LogFileInput) throws -> Header {
         let bytes = try file.read(at: 0, count: LocalRecord.header.count)
         if bytes.isEmpty { return .empty }
         if bytes == LocalRecord.header { return .valid }
@@ -25,7 +25,7 @@ enum LocalFileScan {
     /// returns the offset where the valid records end: the file's size,
     /// unless the last record is being written or was torn by a crash.
     @discardableResult
-    static func forEachRecord(_ file: PosixFile, _ body: (LogEntry) throws -> Void) throws -> Int64 {
+    static func forEachRecord(_ file: any LogFileInput, _ body: (LogEntry) throws -> Void) throws -> Int64 {
         var offset = Int64(LocalRecord.header.count)
         var buffer: [UInt8] = []
         var start = 0

@@ -2,7 +2,8 @@ import MoorLogFiles
 import MoorPluginKit
 
 /// Docker's `local` log driver: compact binary records (moor's own format,
-/// see `LocalRecord`) in `DIR/local-logs/container.log`, rotated by size,
+/// see `LocalRecord`) in `DIR/local-logs/container.log`, rotated by size
+/// (rotated files gzipped to `container.log.1.gz`, … unless `compress=false`),
 /// keeping everything `docker logs` shows and each entry's spool position
 /// for exactly-once delivery across daemon restarts.
 public struct LocalLogDriver: LogDriver {
@@ -22,7 +23,7 @@ public struct LocalLogDriver: LogDriver {
     public func openWriter(for container: LogContainer, options: [String: String]) async throws -> any LogWriter {
         let parsed = try LocalOptions(options)
         return try await RotatingLogWriter.open(files: files(container, parsed.maxFile), format: LocalFileFormat(),
-                                                limit: parsed.limit)
+                                                limit: parsed.limit, compress: parsed.compress)
     }
 
     public func openReader(for container: LogContainer, options: [String: String]) async throws -> (any LogReader)? {

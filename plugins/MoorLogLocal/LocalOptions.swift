@@ -12,8 +12,7 @@ struct LocalOptions: Sendable, Equatable {
 
     var maxSize: SizeLimit = .bytes(20 * 1024 * 1024)
     var maxFile = 5
-    /// Accepted and validated; gzipping rotated files is not implemented
-    /// yet (no gzip without a zlib target), so they stay uncompressed.
+    /// Gzip rotated files (`container.log.1.gz`); the current file stays plain.
     var compress = true
 
     init(_ options: [String: String]) throws {

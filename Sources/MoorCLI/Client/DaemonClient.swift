@@ -45,9 +45,14 @@ struct DaemonClient: Sendable {
     }
 
     /// A request whose answer is a JSON document.
-    func json(_ method: String = "GET", _ path: String, query: HTTPQuery = HTTPQuery(), body: JSON? = nil) async throws(CLIError) -> JSON {
+    func json(_ method: String, _ path: String, query: HTTPQuery = HTTPQuery(), body: JSON? = nil) async throws(CLIError) -> JSON {
         let response = try await send(method, path, query: query, json: body)
-        return try JSONParser.parse(try await collect(response.body))
+        return try JSONParser.parse(try await collect(response.body).readableBytesView)
+    }
+
+    /// `GET path`, answered with a JSON document.
+    func get(_ path: String, query: HTTPQuery = HTTPQuery()) async throws(CLIError) -> JSON {
+        try await json("GET", path, query: query)
     }
 
     /// A request whose answer carries nothing the CLI needs.

@@ -13,17 +13,29 @@ enum SessionControl {
     static func followResize(_ client: DaemonClient, path: String) -> Task<Void, Never> {
         let resizes = Signals.stream([SIGWINCH])
         return Task {
-            await resize(client, path: path)
+            // The process may not exist yet when the session opens (an exec
+            // starts after the hijack): retry the first resize, as docker does.
+            for attempt in 1...10 {
+                if await resize(client, path: path) { break }
+                try? await Task.sleep(for: .milliseconds(10 * attempt))
+            }
             for await _ in resizes {
                 await resize(client, path: path)
             }
         }
     }
 
-    private static func resize(_ client: DaemonClient, path: String) async {
-        guard let size = Terminal.size() else { return }
+    /// True once the daemon took the size (or there is no size to send).
+    @discardableResult
+    private static func resize(_ client: DaemonClient, path: String) async -> Bool {
+        guard let size = Terminal.size() else { return true }
         let query = HTTPQuery([("h", String(size.rows)), ("w", String(size.columns))])
-        try? await client.call("POST", path, query: query)
+        do {
+            try await client.call("POST", path, query: query)
+            return true
+        } catch {
+            return false
+        }
     }
 
     /// Forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to the

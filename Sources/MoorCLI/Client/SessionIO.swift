@@ -65,9 +65,9 @@ enum SessionIO {
         try? await output.closeWrite()
     }
 
-    /// One read from stdin; empty at its end.
-    static func readStdin(_ fd: Int32 = 0) throws -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: 32 * 1024)
+    /// One read from stdin (or `fd`); empty at its end.
+    static func readStdin(_ fd: Int32 = 0, upTo size: Int = 32 * 1024) throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: size)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count >= 0 { return Array(buffer.prefix(count)) }

@@ -44,7 +44,7 @@ final class UploadSource: Sendable {
     /// Streams the whole file to `writer`, calling `progress` after each chunk.
     func send(to writer: HTTPRequestBodyWriter, progress: @Sendable (Int) -> Void) async throws {
         while true {
-            let chunk = try await NIOThreadPool.singleton.runIfActive { [self] in try SessionIO.readStdin(fd) }
+            let chunk = try await NIOThreadPool.singleton.runIfActive { [self] in try SessionIO.readStdin(fd, upTo: 256 * 1024) }
             guard !chunk.isEmpty else { return }
             try await writer.write(bytes: chunk)
             let total = sent.withLockedValue { count in

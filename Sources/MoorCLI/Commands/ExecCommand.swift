@@ -29,6 +29,7 @@ struct ExecCommand: AsyncParsableCommand {
     var containerAndCommand: [String] = []
 
     func run() async throws {
+        if containerAndCommand.first == "--help" || containerAndCommand.first == "-h" { throw CleanExit.helpRequest(Self.self) }
         guard containerAndCommand.count >= 2, let container = containerAndCommand.first, !container.hasPrefix("-") else {
             throw CLIError.usage("\"moor exec\" requires at least 2 arguments.")
         }
@@ -46,7 +47,7 @@ struct ExecCommand: AsyncParsableCommand {
         defer { resize?.cancel() }
         try await SessionIO.run(stream, tty: tty, forwardStdin: interactive)
         Terminal.restore()
-        let result = try await client.json("/exec/\(id)/json")
+        let result = try await client.get("/exec/\(id)/json")
         throw ProcessExit(code: Int32(truncatingIfNeeded: result["ExitCode"]?.intValue ?? 0))
     }
 

@@ -22,7 +22,7 @@ struct ImagesCommand: AsyncParsableCommand {
         var entries = filter
         if let reference { entries.append("reference=\(reference)") }
         let query = HTTPQuery(try PsCommand.filters(entries).map { [("filters", $0)] } ?? [])
-        let images = try await global.client().json("/images/json", query: query).arrayValue ?? []
+        let images = try await global.client().get("/images/json", query: query).arrayValue ?? []
         if quiet {
             Output.print(ImageTable.ids(images, truncate: !noTrunc))
         } else {

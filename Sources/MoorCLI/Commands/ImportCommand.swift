@@ -43,7 +43,7 @@ struct ImportCommand: AsyncParsableCommand {
         var query = HTTPQuery([("fromSrc", "-")])
         if let reference {
             let name = reference.split(separator: "@").first.map(String.init) ?? reference
-            let repository = ImageTable.splitTag(name).1 == "<none>" ? name : ImageTable.splitTag(name).0
+            let repository = ImageTable.splitTag(name).0
             guard !repository.isEmpty, repository == repository.lowercased() else {
                 throw CLIError("invalid reference format: repository name (\(repository)) must be lowercase")
             }

@@ -9,7 +9,7 @@ struct InfoCommand: AsyncParsableCommand {
     var format: String?
 
     func run() async throws {
-        let info = try await global.client().json("/info")
+        let info = try await global.client().get("/info")
         if let format {
             Output.print(try FormatTemplate(format).render(info) + "\n")
             return
@@ -41,12 +41,27 @@ struct InfoCommand: AsyncParsableCommand {
             out += " Runtimes: " + runtimes.map(\.key).joined(separator: " ") + "\n"
         }
         out += " Default Runtime: \(text("DefaultRuntime"))\n"
+        out += securityOptions(info["SecurityOptions"]?.stringArray ?? [])
         out += " Kernel Version: \(text("KernelVersion"))\n Operating System: \(text("OperatingSystem"))\n"
         out += " OSType: \(text("OSType"))\n Architecture: \(text("Architecture"))\n CPUs: \(text("NCPU"))\n"
         out += " Total Memory: \(HumanUnits.binarySize(info["MemTotal"]?.intValue ?? 0))\n"
         out += " Name: \(text("Name"))\n ID: \(text("ID"))\n Docker Root Dir: \(text("DockerRootDir"))\n"
         out += " Debug Mode: \(text("Debug"))\n Experimental: \(text("ExperimentalBuild"))\n"
-        out += " Live Restore Enabled: \(text("LiveRestoreEnabled"))\n"
+        out += " Live Restore Enabled: \(text("LiveRestoreEnabled"))\n\n"
+        return out
+    }
+
+    /// "name=seccomp,profile=default" → "  seccomp\n   Profile: default".
+    static func securityOptions(_ options: [String]) -> String {
+        guard !options.isEmpty else { return "" }
+        var out = " Security Options:\n"
+        for option in options {
+            for field in option.split(separator: ",") {
+                let pair = field.split(separator: "=", maxSplits: 1).map(String.init)
+                guard pair.count == 2 else { continue }
+                out += pair[0] == "name" ? "  \(pair[1])\n" : "   \(pair[0].prefix(1).uppercased() + pair[0].dropFirst()): \(pair[1])\n"
+            }
+        }
         return out
     }
 }

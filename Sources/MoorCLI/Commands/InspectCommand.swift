@@ -33,8 +33,8 @@ struct InspectCommand: AsyncParsableCommand {
     private func lookup(_ client: DaemonClient, _ name: String) async throws(CLIError) -> JSON? {
         let paths = [("container", "/containers/\(name)/json"), ("image", "/images/\(name)/json")]
         for (kind, path) in paths where type == nil || type == kind {
-            do {
-                return try await client.json(path)
+            do throws(CLIError) {
+                return try await client.get(path)
             } catch where error.isNotFound {
                 continue
             }

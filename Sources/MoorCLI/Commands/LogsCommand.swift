@@ -23,7 +23,7 @@ struct LogsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let client = try global.client()
-        let info = try await client.json("/containers/\(container)/json")
+        let info = try await client.get("/containers/\(container)/json")
         let tty = info["Config"]?["Tty"]?.boolValue ?? false
         let now = Date().timeIntervalSince1970
         var query = HTTPQuery([("stdout", "1"), ("stderr", "1"), ("tail", tail)])

@@ -20,7 +20,7 @@ struct PsCommand: AsyncParsableCommand {
         var query = HTTPQuery()
         if all { query.append("all", "1") }
         if let filters = try Self.filters(filter) { query.append("filters", filters) }
-        let containers = try await global.client().json("/containers/json", query: query).arrayValue ?? []
+        let containers = try await global.client().get("/containers/json", query: query).arrayValue ?? []
         if quiet {
             Output.print(ContainerTable.ids(containers, truncate: !noTrunc))
         } else {

@@ -16,6 +16,9 @@ struct RunCommand: AsyncParsableCommand {
     var imageAndCommand: [String] = []
 
     func run() async throws {
+        // Passthrough capture takes every flag after the first unknown one,
+        // --help included.
+        if imageAndCommand.first == "--help" { throw CleanExit.helpRequest(Self.self) }
         do {
             try await execute()
         } catch let error as CLIError where error.exitCode == 1 {
@@ -49,7 +52,7 @@ struct RunCommand: AsyncParsableCommand {
         let body = try CreateBody.make(flags, image: image, command: Array(imageAndCommand.dropFirst()), context: context)
         let query = HTTPQuery(flags.name.map { [("name", $0)] } ?? [])
         let created: JSON
-        do {
+        do throws(CLIError) {
             created = try await client.json("POST", "/containers/create", query: query, body: body)
         } catch let error where error.isNotFound && error.message.contains("No such image") {
             Output.print("Unable to find image '\(image)' locally\n", to: Output.stderr)
@@ -108,7 +111,7 @@ struct RunCommand: AsyncParsableCommand {
 
     /// The wait answer: `{"StatusCode": N, "Error": {"Message": …} | null}`.
     static func exitCode(_ client: DaemonClient, _ wait: HTTPClientResponse) async throws(CLIError) -> Int32 {
-        let result = try JSONParser.parse(try await client.collect(wait.body))
+        let result = try JSONParser.parse(try await client.collect(wait.body).readableBytesView)
         if let message = result["Error"]?["Message"]?.stringValue, !message.isEmpty {
             throw CLIError("Error waiting for container: \(message)", exitCode: 125)
         }

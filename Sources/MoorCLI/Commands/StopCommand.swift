@@ -6,7 +6,7 @@ struct StopCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop one or more running containers")
 
     @OptionGroup var global: GlobalOptions
-    @Option(name: [.customShort("t"), .customLong("time"), .customLong("timeout")], help: "Seconds to wait before killing the container")
+    @Option(name: [.customShort("t"), .customLong("time"), .customLong("timeout")], parsing: .unconditional, help: "Seconds to wait before killing the container")
     var time: Int?
     @Option(name: .shortAndLong, help: "Signal to send to the container")
     var signal: String?

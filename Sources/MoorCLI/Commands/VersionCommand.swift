@@ -30,7 +30,7 @@ struct VersionCommand: AsyncParsableCommand {
         let client = try global.client()
         let server: JSON
         do {
-            server = try await client.json("/version")
+            server = try await client.get("/version")
         } catch {
             Output.print(Self.clientText)
             throw error
@@ -51,7 +51,7 @@ struct VersionCommand: AsyncParsableCommand {
     static var clientText: String {
         "Client:\n" + line(1, "Version", MoorCommand.version)
             + line(1, "API version", String(DaemonClient.apiPrefix.dropFirst(2)))
-            + line(1, "OS/Arch", "linux/" + clientArch)
+            + line(1, "OS/Arch", "linux/" + clientArch) + line(1, "Context", "default")
     }
 
     static func serverText(_ server: JSON) -> String {

@@ -3,6 +3,8 @@ import ArgumentParser
 /// The flags of `moor run` that shape the container, named and spelled as
 /// docker's. Values stay as typed here; `CreateBody` checks and converts
 /// them, so a bad value is reported the way docker reports it (exit 125).
+/// Numeric options take their value unconditionally: `--memory-swap -1`
+/// and `--pids-limit -1` mean "unlimited", not a flag.
 struct ContainerFlags: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Run the container in the background and print its ID")
     var detach = false
@@ -30,15 +32,15 @@ struct ContainerFlags: ParsableArguments {
     var tmpfs: [String] = []
     @Flag(name: .customLong("read-only"), help: "Mount the container's root filesystem as read only")
     var readOnly = false
-    @Option(name: .shortAndLong, help: "Memory limit (e.g. 32m, 1.5g)")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Memory limit (e.g. 32m, 1.5g)")
     var memory: String?
-    @Option(name: .customLong("memory-swap"), help: "Swap limit equal to memory plus swap: '-1' for unlimited")
+    @Option(name: .customLong("memory-swap"), parsing: .unconditional, help: "Swap limit equal to memory plus swap: '-1' for unlimited")
     var memorySwap: String?
-    @Option(name: .customLong("pids-limit"), help: "Tune container pids limit (set -1 for unlimited)")
+    @Option(name: .customLong("pids-limit"), parsing: .unconditional, help: "Tune container pids limit (set -1 for unlimited)")
     var pidsLimit: Int64?
-    @Option(help: "Number of CPUs (e.g. 1.5)")
+    @Option(parsing: .unconditional, help: "Number of CPUs (e.g. 1.5)")
     var cpus: String?
-    @Option(name: [.customShort("c"), .customLong("cpu-shares")], help: "CPU shares (relative weight)")
+    @Option(name: [.customShort("c"), .customLong("cpu-shares")], parsing: .unconditional, help: "CPU shares (relative weight)")
     var cpuShares: Int64?
     @Option(name: .customLong("cpuset-cpus"), help: "CPUs in which to allow execution (0-3, 0,1)")
     var cpusetCpus: String?
@@ -60,7 +62,7 @@ struct ContainerFlags: ParsableArguments {
     var network: String?
     @Option(name: .customLong("stop-signal"), help: "Signal to stop the container")
     var stopSignal: String?
-    @Option(name: .customLong("stop-timeout"), help: "Timeout (in seconds) to stop a container")
+    @Option(name: .customLong("stop-timeout"), parsing: .unconditional, help: "Timeout (in seconds) to stop a container")
     var stopTimeout: Int?
     @Option(name: [.customShort("h"), .customLong("hostname")], help: "Container host name")
     var hostname: String?

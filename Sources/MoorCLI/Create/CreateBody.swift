@@ -76,11 +76,17 @@ struct CreateBody {
             ("Privileged", .bool(flags.privileged)), ("ReadonlyRootfs", .bool(flags.readOnly)),
             ("SecurityOpt", optionalList(try FlagParsers.securityOptions(flags.securityOpt, readFile: context.readFile))),
             ("Tmpfs", tmpfs.isEmpty ? .null : .map(tmpfs)),
-            ("CpuShares", .int(flags.cpuShares ?? 0)),
-            ("Memory", .int(try flags.memory.map { v throws(CLIError) in try FlagParsers.memory(v, flag: "-m, --memory") } ?? 0)),
-            ("NanoCpus", .int(try flags.cpus.map { v throws(CLIError) in try FlagParsers.nanoCPUs(v) } ?? 0)),
-            ("CpusetCpus", .string(flags.cpusetCpus ?? "")),
-            ("MemorySwap", .int(try flags.memorySwap.map { v throws(CLIError) in try FlagParsers.memorySwap(v) } ?? 0)),
+        ] + (try resources(flags))
+    }
+
+    /// The cgroup limits; 0 (or null for PidsLimit) means "not set".
+    private static func resources(_ flags: ContainerFlags) throws(CLIError) -> [(String, JSON)] {
+        let memory = try flags.memory.map { v throws(CLIError) in try FlagParsers.memory(v, flag: "-m, --memory") }
+        let swap = try flags.memorySwap.map { v throws(CLIError) in try FlagParsers.memorySwap(v) }
+        let nanoCPUs = try flags.cpus.map { v throws(CLIError) in try FlagParsers.nanoCPUs(v) }
+        return [
+            ("CpuShares", .int(flags.cpuShares ?? 0)), ("Memory", .int(memory ?? 0)), ("NanoCpus", .int(nanoCPUs ?? 0)),
+            ("CpusetCpus", .string(flags.cpusetCpus ?? "")), ("MemorySwap", .int(swap ?? 0)),
             ("PidsLimit", flags.pidsLimit.map { .int($0) } ?? .null),
         ]
     }

@@ -142,7 +142,8 @@ struct JSONParser {
            index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u") {
             index += 2
             let low = try hex4()
-            code = 0x10000 + ((code - 0xD800) << 10) + (low &- 0xDC00 & 0x3FF)
+            guard (0xDC00..<0xE000).contains(low) else { throw failure("invalid surrogate pair") }
+            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
         }
         let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"
         return Array(String(Character(scalar)).utf8)
