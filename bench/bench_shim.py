@@ -40,7 +40,8 @@ class Workspace:
         bundle = self.bundle(name, args)
         state = os.path.join(self.dir, name, "state")
         started = moorshim.start(self.shim_bin, name, bundle, state,
-                                 extra=["--shim-cgroup", f"{self.cgroup_parent}-shims/{name}", *extra])
+                                 extra=["--shim-cgroup", f"{self.cgroup_parent}-shims/{name}",
+                                        "--seccomp-cache", os.path.join(self.dir, "seccomp"), *extra])
         started["state"] = state
         self.shims.append(started)
         return started
@@ -99,6 +100,10 @@ def start_conmon(ws, name, args):
            "--runtime-arg", "--root=" + runc_root(ws), "--socket-dir-path", d,
            "--conmon-pidfile", os.path.join(d, "conmon.pid"), "--syslog"]
     subprocess.run(cmd, check=True, capture_output=True, timeout=30)
+    # conmon returns before `runc create` is done: wait for the container's pid file.
+    deadline = time.time() + 20
+    while not os.path.exists(os.path.join(d, "pid")) and time.time() < deadline:
+        time.sleep(0.05)
     subprocess.run([RUNC, "--root", runc_root(ws), "start", name], check=True, capture_output=True)
     with open(os.path.join(d, "conmon.pid")) as f:
         return int(f.read().strip())

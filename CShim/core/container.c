@@ -90,7 +90,7 @@ static int child_setup(child_args_t *a, moor_err_t *err)
     /* After pivot_root: a terminal comes from the container's devpts. */
     if ((ret = shim_stdio_install(a->io, true, err)) < 0)
         return ret;
-    return shim_exec_process(&sh->cfg.process, sh->cfg.has_seccomp ? &sh->cfg.seccomp : NULL, err);
+    return shim_exec_process(&sh->cfg.process, sh->has_seccomp ? &sh->seccomp : NULL, err);
 }
 
 static int child_main(void *arg)

@@ -71,7 +71,7 @@ static void exec_child(shim_t *sh, const moor_process_t *proc, shim_stdio_t *io,
         if (setsid() < 0)
             moor_fail_errno(&err, "setsid");
         else if (shim_stdio_install(io, false, &err) == 0)
-            shim_exec_process(proc, sh->cfg.has_seccomp ? &sh->cfg.seccomp : NULL, &err);
+            shim_exec_process(proc, sh->has_seccomp ? &sh->seccomp : NULL, &err);
         shim_child_fail(error_fd, &err);
     }
     /* Report the host pid of the real process, then leave: the shim,

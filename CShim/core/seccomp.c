@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "moor_util.h"
+#include "seccomp-internal.h"
 
 #define MAX_SYSCALL_ARGS 6
 
@@ -172,7 +173,7 @@ static int add_rule(scmp_filter_ctx ctx, const moor_seccomp_rule_t *rule, uint32
     return 0;
 }
 
-static int build_filter(const moor_seccomp_t *profile, scmp_filter_ctx *out, moor_err_t *err)
+int moor_seccomp_build(const moor_seccomp_t *profile, scmp_filter_ctx *out, moor_err_t *err)
 {
     uint32_t default_action;
     int ret = to_action(profile->default_action, profile->has_default_errno_ret,
@@ -201,7 +202,7 @@ static int build_filter(const moor_seccomp_t *profile, scmp_filter_ctx *out, moo
 int moor_seccomp_load(const moor_seccomp_t *profile, moor_err_t *err)
 {
     scmp_filter_ctx ctx cleanup_filter = NULL;
-    int ret = build_filter(profile, &ctx, err);
+    int ret = moor_seccomp_build(profile, &ctx, err);
     if (ret < 0)
         return ret;
     if ((ret = seccomp_load(ctx)) < 0) {

@@ -17,6 +17,7 @@
 #include "moor_exit.h"
 #include "moor_protocol.h"
 #include "moor_rootfs.h"
+#include "moor_seccomp.h"
 #include "moor_spool.h"
 
 #define SHIM_MAX_PROCS 64
@@ -45,6 +46,7 @@ typedef struct shim_options {
     const char *work;
     bool stdin_open;
     char shim_cgroup[PATH_MAX];
+    const char *seccomp_cache; /* compiled filters, or NULL */
 } shim_options_t;
 
 typedef struct shim_proc {
@@ -104,6 +106,9 @@ typedef struct shim {
     shim_waiter_t waiters[SHIM_MAX_WAITERS];
     shim_spool_waiter_t spool_waiters[SHIM_MAX_WAITERS];
     uint64_t oom_baseline;
+    /* The profile compiled once, in the shim, for init and every exec. */
+    moor_bpf_t seccomp;
+    bool has_seccomp;
     bool shutting_down;
 } shim_t;
 
@@ -160,7 +165,7 @@ int shim_stdio_receive_console(shim_stdio_t *io, moor_err_t *err);
  * error; err->code is ENOENT/EACCES/... from execve when the program could
  * not be run.
  */
-int shim_exec_process(const moor_process_t *proc, const moor_seccomp_t *seccomp,
+int shim_exec_process(const moor_process_t *proc, const moor_bpf_t *seccomp,
                       moor_err_t *err);
 /* 127 for "not found", 126 for "cannot execute", 1 otherwise (as Docker). */
 int shim_exec_exit_status(int code);

@@ -25,7 +25,8 @@ static void usage(FILE *out)
             "  --lower DIR          overlay lower layer, top-most first (repeatable)\n"
             "  --upper DIR --work DIR  overlay upper and work directories\n"
             "  --stdin              keep a stdin pipe fed through the control socket\n"
-            "  --shim-cgroup PATH   the shim's own cgroup (default /moor-shims/ID)\n");
+            "  --shim-cgroup PATH   the shim's own cgroup (default /moor-shims/ID)\n"
+            "  --seccomp-cache DIR  keep compiled seccomp filters here (faster starts)\n");
 }
 
 /* One --cap-add/--cap-drop value: a capability or "ALL", as Docker takes them. */

@@ -105,6 +105,18 @@ static int setup_init_proc(shim_t *sh, moor_err_t *err)
     return ret;
 }
 
+/* Compiled here, before the clone: the child only installs it. */
+static int compile_seccomp(shim_t *sh, moor_err_t *err)
+{
+    if (!sh->cfg.has_seccomp)
+        return 0;
+    int ret = moor_seccomp_compile(&sh->cfg.seccomp, sh->opt.seccomp_cache, &sh->seccomp, err);
+    if (ret < 0)
+        return moor_err_wrap(err, "container %s: linux.seccomp", sh->opt.id);
+    sh->has_seccomp = true;
+    return 0;
+}
+
 static int start_container(shim_t *sh, moor_err_t *err)
 {
     shim_proc_t *p = &sh->procs[0];
@@ -141,6 +153,8 @@ static int setup(shim_t *sh, moor_err_t *err)
         ret = setup_init_proc(sh, err);
     if (ret == 0)
         ret = shim_control_listen(sh, err);
+    if (ret == 0)
+        ret = compile_seccomp(sh, err);
     if (ret == 0)
         ret = setup_container_cgroup(sh, err);
     if (ret == 0)

@@ -137,25 +137,25 @@ static int enter_cwd(const char *cwd, moor_err_t *err)
 }
 
 /* seccomp, with no_new_privs first when asked (else it needs CAP_SYS_ADMIN). */
-static int confine(const moor_process_t *proc, const moor_seccomp_t *seccomp, moor_err_t *err)
+static int confine(const moor_process_t *proc, const moor_bpf_t *seccomp, moor_err_t *err)
 {
     int ret = moor_caps_drop_bounding(&proc->caps, err);
     if (ret < 0)
         return ret;
     /* Without no_new_privs the filter must go in while we still hold
      * CAP_SYS_ADMIN, i.e. before the capability sets shrink. */
-    if (!proc->no_new_privileges && seccomp != NULL && (ret = moor_seccomp_load(seccomp, err)) < 0)
+    if (!proc->no_new_privileges && seccomp != NULL && (ret = moor_seccomp_install(seccomp, err)) < 0)
         return ret;
     if ((ret = moor_caps_apply_user(proc, err)) < 0)
         return ret;
     if (proc->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return moor_fail_errno(err, "prctl(PR_SET_NO_NEW_PRIVS)");
-    if (proc->no_new_privileges && seccomp != NULL && (ret = moor_seccomp_load(seccomp, err)) < 0)
+    if (proc->no_new_privileges && seccomp != NULL && (ret = moor_seccomp_install(seccomp, err)) < 0)
         return ret;
     return 0;
 }
 
-int shim_exec_process(const moor_process_t *proc, const moor_seccomp_t *seccomp, moor_err_t *err)
+int shim_exec_process(const moor_process_t *proc, const moor_bpf_t *seccomp, moor_err_t *err)
 {
     int ret = apply_rlimits(proc, err);
     if (ret == 0)

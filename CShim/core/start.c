@@ -24,7 +24,7 @@
 
 enum {
     OPT_ID = 1, OPT_BUNDLE, OPT_STATE_DIR, OPT_SOCKET, OPT_SPOOL_DIR, OPT_SPOOL_MAX,
-    OPT_LOWER, OPT_UPPER, OPT_WORK, OPT_STDIN, OPT_SHIM_CGROUP,
+    OPT_LOWER, OPT_UPPER, OPT_WORK, OPT_STDIN, OPT_SHIM_CGROUP, OPT_SECCOMP_CACHE,
 };
 
 static const struct option start_options[] = {
@@ -39,6 +39,7 @@ static const struct option start_options[] = {
     {"work", required_argument, NULL, OPT_WORK},
     {"stdin", no_argument, NULL, OPT_STDIN},
     {"shim-cgroup", required_argument, NULL, OPT_SHIM_CGROUP},
+    {"seccomp-cache", required_argument, NULL, OPT_SECCOMP_CACHE},
     {NULL, 0, NULL, 0},
 };
 
@@ -92,6 +93,7 @@ static int parse_one(shim_options_t *o, int opt, const char *arg, moor_err_t *er
     case OPT_WORK: o->work = arg; return 0;
     case OPT_STDIN: o->stdin_open = true; return 0;
     case OPT_SHIM_CGROUP: return copy_path(o->shim_cgroup, arg, "--shim-cgroup", err);
+    case OPT_SECCOMP_CACHE: o->seccomp_cache = arg; return 0;
     default: return moor_fail(err, EINVAL, "unknown option (see moor-shim --help)");
     }
 }

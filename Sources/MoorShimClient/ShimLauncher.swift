@@ -22,6 +22,8 @@ public struct ShimStartOptions: Equatable, Sendable {
     public var stdin = false
     /// The shim's own cgroup; default `/moor-shims/ID`.
     public var shimCgroup: String?
+    /// Where compiled seccomp filters are kept between starts.
+    public var seccompCache: String?
 
     public init(id: String, bundle: String, stateDir: String) {
         self.id = id
@@ -43,6 +45,7 @@ public struct ShimStartOptions: Equatable, Sendable {
         add("--work", workDir)
         if stdin { args.append("--stdin") }
         add("--shim-cgroup", shimCgroup)
+        add("--seccomp-cache", seccompCache)
         return args
     }
 }

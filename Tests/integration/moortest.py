@@ -269,15 +269,21 @@ class Daemon:
         self._watch_events()
         return self
 
-    def run_to_exit(self, timeout=30, command=None):
-        """For settings that must be refused: the exit status and output."""
+    def run_to_exit(self, timeout=30, command=None, probe=True):
+        """For settings that must be refused: the exit status and output.
+        With `probe`, a moord that answers on its socket fails at once."""
         self.spawn(command)
-        try:
-            rc = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.stop()
-            raise AssertionError(f"moord kept running although it should have refused to start:\n{self.log()}")
-        return rc, self.log()
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None:
+            serving = False
+            if probe:
+                with contextlib.suppress(OSError):
+                    serving = api(self.socket, "GET", "/_ping", timeout=2).status == 200
+            if serving or time.monotonic() > deadline:
+                self.stop()
+                raise AssertionError(f"moord kept running although it should have refused to start:\n{self.log()}")
+            time.sleep(0.05)
+        return self.proc.returncode, self.log()
 
     def _watch_events(self):
         """Remembers the id of every container this daemon creates, so the
@@ -411,6 +417,28 @@ class Moor:
         kwargs.setdefault("stdout", subprocess.PIPE)
         kwargs.setdefault("stderr", subprocess.PIPE)
         return subprocess.Popen(["docker", *args], env=self.env, **kwargs)
+
+    def in_terminal(self, command, cols=97, rows=31, timeout=30, keys=b""):
+        """Runs a shell command under a pseudo-terminal of the given size
+        (util-linux `script`), as a user at a terminal would; the
+        terminal's input stays open (no end-of-file is typed) until the
+        command ends; `keys` are typed at once. Returns (exit status, output
+        bytes)."""
+        with tempfile.TemporaryFile() as out:
+            proc = subprocess.Popen(["script", "-qec", f"stty cols {cols} rows {rows}; {command}", "/dev/null"],
+                                    env=self.env, stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT)
+            try:
+                if keys:
+                    proc.stdin.write(keys)
+                    proc.stdin.flush()
+                rc = proc.wait(timeout=timeout)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+                proc.stdin.close()
+            out.seek(0)
+            return rc, out.read()
 
     def api(self, method, path, body=None, headers=None, timeout=30):
         return api(self.socket, method, path, body=body, headers=headers, timeout=timeout)

@@ -81,9 +81,16 @@ def test_memory_limit_oom_kills_a_container_that_exceeds_it(moor):
 def test_memory_swap(moor):
     cid = running(moor, "-m", "64m", "--memory-swap", "128m")
     assert moor.inspect(cid)["HostConfig"]["MemorySwap"] == 128 * 1024 * 1024
-    memsw = cgroup_file("memory", cid, "memory.memsw.limit_in_bytes")
-    if os.path.exists(os.path.dirname(memsw) + "/memory.memsw.limit_in_bytes"):
-        assert int(read(memsw)) == 128 * 1024 * 1024
+    # the host has swap accounting (memsw) or none at all
+    if os.path.exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"):
+        assert int(read(cgroup_file("memory", cid, "memory.memsw.limit_in_bytes"))) == 128 * 1024 * 1024
+    assert int(read(cgroup_file("memory", cid, "memory.limit_in_bytes"))) == 64 * 1024 * 1024
+
+
+def test_memory_swap_defaults_to_twice_the_memory(moor):
+    cid = running(moor, "-m", "32m")
+    if os.path.exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"):
+        assert int(read(cgroup_file("memory", cid, "memory.memsw.limit_in_bytes"))) == 64 * 1024 * 1024
 
 
 def test_memory_swap_below_memory_is_refused(moor):

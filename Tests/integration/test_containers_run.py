@@ -159,6 +159,23 @@ def test_tty_output_is_raw(moor):
     assert r.stdout == "hi\r\ntty\r\n"
 
 
+# busybox stty fails while the terminal has no size: poll until the resize came
+WAIT_FOR_SIZE = 'until s=$(stty size 2>/dev/null) && [ -n "$s" ] && [ "$s" != "0 0" ]; do sleep 0.05; done; echo $s; tty; exit 3'
+
+
+def test_run_interactive_tty_gets_the_terminal_size_and_exit_code(moor):
+    rc, out = moor.in_terminal(f"docker run -it --rm busybox sh -c '{WAIT_FOR_SIZE}'")
+    assert rc == 3, out
+    assert out.replace(b"\r", b"").splitlines() == [b"31 97", b"/dev/pts/0"]
+
+
+def test_run_interactive_tty_passes_keystrokes(moor):
+    # typed input reaches the container through the terminal; the echo shows it
+    rc, out = moor.in_terminal("docker run -it --rm busybox sh", keys=b"echo typed-$((6*7))\rexit 4\r")
+    assert rc == 4, out
+    assert b"typed-42" in out
+
+
 def test_tty_sets_term(moor):
     r = moor.cli("run", "--rm", "-t", "busybox", "sh", "-c", "echo $TERM")
     assert r.stdout == "xterm\r\n"

@@ -2,7 +2,11 @@
 daemons of its own."""
 
 import os
+import signal
 import stat
+import time
+
+import pytest
 
 from moortest import Daemon, api, running_daemon, temp_root
 
@@ -82,7 +86,7 @@ def test_second_daemon_on_same_socket_is_refused_and_first_keeps_serving():
         with temp_root() as root:
             second = Daemon(root, socket_path=first.socket)
             try:
-                rc, output = second.run_to_exit()
+                rc, output = second.run_to_exit(timeout=15, probe=False)
             finally:
                 second.cleanup()
         assert rc != 0, output
@@ -105,6 +109,41 @@ def test_daemon_restarts_on_same_data_root_after_the_first_stopped():
             daemon.cleanup()
 
 
+def test_sigterm_stops_the_daemon_and_removes_the_socket():
+    with temp_root() as root:
+        daemon = Daemon(root)
+        try:
+            daemon.start()
+            daemon.close_event_watch()
+            started = time.monotonic()
+            daemon.proc.send_signal(signal.SIGTERM)
+            assert daemon.proc.wait(timeout=30) == 0, daemon.log()
+            assert time.monotonic() - started < 5
+            assert not os.path.exists(daemon.socket)
+        finally:
+            daemon.cleanup()
+
+
+@pytest.mark.xfail(strict=True, reason="daemon bug: an open GET /events stream holds moord's shutdown for the whole "
+                   "10 s grace period (SystemRoutes.events only ends when the client leaves; nothing ends event "
+                   "subscriptions before HTTPServer.shutdown waits), then NIO reports a leaked promise "
+                   "('Fatal error: leaking promise created at EventLoop.swift:1025')")
+def test_sigterm_with_an_open_event_stream_stops_promptly():
+    with temp_root() as root:
+        daemon = Daemon(root)
+        try:
+            daemon.start()  # its event watcher keeps GET /events open
+            started = time.monotonic()
+            daemon.proc.send_signal(signal.SIGTERM)
+            rc = daemon.proc.wait(timeout=30)
+            took = time.monotonic() - started
+            assert rc == 0
+            assert "Fatal error" not in daemon.log(), daemon.log()
+            assert took < 5, f"moord took {took:.1f}s to stop"
+        finally:
+            daemon.cleanup()
+
+
 def test_socket_mode_is_0660():
     with running_daemon(import_busybox=False) as moor:
         mode = os.stat(moor.socket).st_mode
@@ -123,6 +162,9 @@ def test_relative_data_root_is_refused():
     assert "data-root" in output and "relative/dir" in output
 
 
+@pytest.mark.xfail(strict=True, reason="daemon bug: moord starts with an unknown default log driver (Daemon.serve in "
+                   "MoorDaemon/Daemon.swift never validates log-driver/log-opts at startup; only SIGHUP reload does, "
+                   "via engine.validateLogConfig); dockerd refuses to start")
 def test_unknown_log_driver_in_daemon_json_is_refused():
     output = refused(config={"log-driver": "no-such-driver"})
     assert "no-such-driver" in output

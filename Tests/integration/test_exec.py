@@ -1,5 +1,7 @@
 """exec: create, start (hijacked), inspect, TTY, stdin, failures."""
 
+import os
+
 import pytest
 
 import moortest
@@ -73,6 +75,17 @@ def test_exec_tty_is_raw(moor, box):
     assert r.stdout == "hi\r\ntty\r\n"
 
 
+def test_exec_interactive_tty_gets_the_terminal_size(moor, box):
+    script = 'until s=$(stty size 2>/dev/null) && [ -n "$s" ] && [ "$s" != "0 0" ]; do sleep 0.05; done; echo $s; exit 5'
+    rc, out = moor.in_terminal(f"docker exec -it {box} sh -c '{script}'", cols=101, rows=33)
+    assert rc == 5, out
+    assert out.replace(b"\r", b"").splitlines() == [b"33 101"]
+
+
+def test_exec_resize_of_missing_exec_is_404(moor):
+    assert moor.api("POST", "/exec/nope/resize?h=10&w=10").status == 404
+
+
 def test_exec_interactive_stdin(moor, box):
     r = moor.cli("exec", "-i", box, "cat", input="data\nmore\n")
     assert r.returncode == 0, r.stderr
@@ -138,5 +151,15 @@ def test_exec_output_does_not_go_to_container_logs(moor):
 def test_exec_runs_in_container_namespaces_and_cgroup(moor, box):
     hostname = moor.cli("exec", box, "hostname", check=True).stdout.strip()
     assert hostname == box[:12]
-    out = moor.cli("exec", box, "sh", "-c", "echo $$; cat /proc/self/cgroup", check=True).stdout
-    assert f"/moor/{box}" in out, out
+    api = moor.client.api
+    exec_id = api.exec_create(box, ["sleep", "30"])["Id"]
+    api.exec_start(exec_id, detach=True)
+    pid = api.exec_inspect(exec_id)["Pid"]
+    init = moor.state(box)["Pid"]
+    for ns in ("pid", "mnt", "net", "uts", "ipc"):
+        assert os.readlink(f"/proc/{pid}/ns/{ns}") == os.readlink(f"/proc/{init}/ns/{ns}"), ns
+    with open(f"/proc/{pid}/cgroup") as f:
+        cgroups = f.read()
+    assert f"memory:/moor/{box}" in cgroups, cgroups
+    top = api.top(box)
+    assert str(pid) in [p[top["Titles"].index("PID")] for p in top["Processes"]]

@@ -2,10 +2,27 @@
 #ifndef MOOR_SECCOMP_H
 #define MOOR_SECCOMP_H
 
+#include <linux/filter.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "moor_config.h"
+
+/* A compiled filter: BPF instructions ready for seccomp(2). */
+typedef struct moor_bpf {
+    struct sock_filter *insns; /* malloc'd */
+    unsigned short len;
+} moor_bpf_t;
+
+/*
+ * Compile `profile` to BPF, or take it from `cache_dir` (NULL: no cache),
+ * where a fresh compile is also stored (keyed by the profile and this build).
+ */
+int moor_seccomp_compile(const moor_seccomp_t *profile, const char *cache_dir, moor_bpf_t *out,
+                         moor_err_t *err);
+/* Install a compiled filter in the calling thread (no no_new_privs here). */
+int moor_seccomp_install(const moor_bpf_t *bpf, moor_err_t *err);
+void moor_bpf_free(moor_bpf_t *bpf);
 
 /*
  * Build and load the filter. Syscall names unknown to this libseccomp or

@@ -157,7 +157,8 @@ enum ContainerRender {
 
     static func summary(_ view: ContainerView) -> JSONValue {
         let r = view.record
-        let command = ([r.path] + r.args).map { $0.contains(" ") ? "\"\($0)\"" : $0 }.joined(separator: " ")
+        // dockerd's form: the path as is, arguments with a space in single quotes.
+        let command = ([r.path] + r.args.map { $0.contains(" ") ? "'\($0)'" : $0 }).joined(separator: " ")
         return [
             "Id": .string(r.id), "Names": .strings(["/" + r.name]), "Image": .string(r.imageReference), "ImageID": .string(r.imageID),
             "Command": .string(command), "Created": .number(r.createdNs / 1_000_000_000), "Ports": [],

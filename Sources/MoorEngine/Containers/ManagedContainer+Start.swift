@@ -182,6 +182,7 @@ extension ManagedContainer {
         options.workDir = record.rootfs.workDir
         options.stdin = record.config.openStdin ?? false
         options.shimCgroup = "/moor-shims/" + id
+        options.seccompCache = context.configuration.execRoot + "/seccomp"
         let launcher = ShimLauncher(shimPath: binary)
         let request = options
         do {
