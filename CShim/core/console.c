@@ -88,8 +88,10 @@ static int open_container_pty(shim_stdio_t *io, bool console, moor_err_t *err)
     if (fd < 0)
         return moor_fail_errno(err, "open %s", slave);
     io->child_in = fd;
-    io->child_out = dup(fd);
-    io->child_err = dup(fd);
+    /* Close-on-exec: after the dup2s onto 0, 1, 2 the container must not
+     * keep these extra copies of its terminal (runc gives it 0-2 only). */
+    io->child_out = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    io->child_err = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (io->child_out < 0 || io->child_err < 0)
         return moor_fail_errno(err, "dup %s", slave);
     if (console && bind_console(slave, err) < 0)

@@ -4,6 +4,7 @@
  * no_new_privs, seccomp — in the order that keeps each one possible.
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -155,6 +157,26 @@ static int confine(const moor_process_t *proc, const moor_bpf_t *seccomp, moor_e
     return 0;
 }
 
+/*
+ * The container starts with every signal at its default, whatever the shim
+ * or its starter ignored: libc's own internal signals (32, 33) included,
+ * which sigaction() refuses to touch, hence the raw system call.
+ */
+static void reset_signal_dispositions(void)
+{
+    struct {
+        void *handler;
+        unsigned long flags;
+        void *restorer;
+        uint64_t mask;
+    } dfl = {0};
+    for (int sig = 1; sig < 65; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP)
+            continue;
+        syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+    }
+}
+
 int shim_exec_process(const moor_process_t *proc, const moor_bpf_t *seccomp, moor_err_t *err)
 {
     int ret = apply_rlimits(proc, err);
@@ -164,6 +186,7 @@ int shim_exec_process(const moor_process_t *proc, const moor_bpf_t *seccomp, moo
         ret = confine(proc, seccomp, err);
     if (ret < 0)
         return ret;
+    reset_signal_dispositions();
     /* execvp searches the PATH of `environ`: make it the container's. */
     extern char **environ;
     environ = proc->env != NULL ? proc->env : (char *[]){NULL};
@@ -172,6 +195,11 @@ int shim_exec_process(const moor_process_t *proc, const moor_bpf_t *seccomp, moo
     if (code == ENOENT)
         return moor_fail(err, ENOENT, "exec: \"%s\": executable file not found in $PATH",
                          proc->args[0]);
+    /* Go's wording, which the docker CLI matches to pick exit status 126. */
+    if (code == EACCES || code == EISDIR)
+        return moor_fail(err, code, "exec: \"%s\": permission denied", proc->args[0]);
+    if (code == ENOEXEC)
+        return moor_fail(err, code, "exec: \"%s\": exec format error", proc->args[0]);
     errno = code;
     return moor_fail_errno(err, "exec \"%s\"", proc->args[0]);
 }

@@ -84,6 +84,11 @@ public final class Daemon: Sendable {
                 daemonVersion: version),
             plugins: plugins, images: imageService, store: store, events: events, group: group, logger: logger)
         await imageService.attach(engine)
+        do {
+            _ = try await engine.validateLogConfig(driver: settings.logDriver, options: settings.logOpts)
+        } catch {
+            throw DaemonConfigError("log-driver \(settings.logDriver): \(error)")
+        }
         try await engine.load()
 
         let facts = DaemonFacts(version: version, gitCommit: "", id: try daemonID(settings.dataRoot),
@@ -110,6 +115,9 @@ public final class Daemon: Sendable {
             break
         }
         restore.cancel()
+        // Long streams (events followers) end first, so the server's
+        // graceful shutdown does not wait out its grace period for them.
+        await events.finishAll()
         await server.shutdown()
         await engine.shutdown()
         try? await group.shutdownGracefully()

@@ -43,15 +43,18 @@ def moor_module():
 def moor(moor_module):
     before_containers = moor_module.container_ids()
     before_tags = moor_module.image_tags()
+    before_images = moor_module.image_ids()
     try:
         yield moor_module
     finally:
-        _restore(moor_module, before_containers, before_tags)
+        moor_module.check_alive()
+        _restore(moor_module, before_containers, before_tags, before_images)
 
 
-def _restore(moor, before_containers, before_tags):
-    """Removes what the test created and brings busybox:latest back if the
-    test took it away, so the next test starts from the same state."""
+def _restore(moor, before_containers, before_tags, before_images):
+    """Removes what the test created (containers, tags, images, even
+    untagged ones) and brings busybox:latest back if the test took it
+    away, so the next test starts from the same state."""
     api = moor.client.api
     for cid in moor.container_ids() - before_containers:
         with contextlib.suppress(Exception):
@@ -61,5 +64,8 @@ def _restore(moor, before_containers, before_tags):
     for tag in moor.image_tags() - before_tags:
         with contextlib.suppress(Exception):
             api.remove_image(tag, force=True)
+    for image in moor.image_ids() - before_images:
+        with contextlib.suppress(Exception):
+            api.remove_image(image, force=True)
     if "busybox:latest" not in moor.image_tags():
         moor.import_busybox()

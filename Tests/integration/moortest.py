@@ -21,9 +21,19 @@ import time
 
 import docker
 
+# The repository's own build directory (make shim / make images).
+REPO_BUILD = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "build"))
+
+
+def _first_existing(*paths):
+    return next((p for p in paths if os.path.exists(p)), paths[0])
+
+
 MOORD = os.environ.get("MOORD", "/work/dev-it/.build/debug/moord")
-MOOR_SHIM = os.environ.get("MOOR_SHIM", "/work/main/build/bin/moor-shim")
-IMAGES = os.environ.get("MOOR_TEST_IMAGES", "/work/main/build/images")
+MOOR_SHIM = os.environ.get("MOOR_SHIM") or _first_existing(os.path.join(REPO_BUILD, "bin", "moor-shim"),
+                                                           "/work/main/build/bin/moor-shim")
+IMAGES = os.environ.get("MOOR_TEST_IMAGES") or _first_existing(os.path.join(REPO_BUILD, "images"),
+                                                               "/work/main/build/images")
 BUSYBOX_TAR = os.path.join(IMAGES, "busybox", "rootfs.tar")
 CGROUP_ROOT = "/sys/fs/cgroup"
 # Where moord puts containers and their shims (cgroup v1 hierarchies).
@@ -118,6 +128,44 @@ def read_head(sock):
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     return lines[0], headers, rest
+
+
+def read_body(sock, headers, rest=b"", timeout=60):
+    """Reads the rest of a response body from a raw socket: chunked
+    (to the last chunk), sized (Content-Length) or to the end."""
+    sock.settimeout(timeout)
+    data = rest
+
+    def more():
+        nonlocal data
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"connection closed inside the body: {data!r}")
+        data += chunk
+
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body, pos = b"", 0
+        while True:
+            while b"\r\n" not in data[pos:]:
+                more()
+            line_end = data.index(b"\r\n", pos)
+            size = int(data[pos:line_end].split(b";")[0], 16)
+            start = line_end + 2
+            while len(data) < start + size + 2:
+                more()
+            if size == 0:
+                return body
+            body += data[start:start + size]
+            pos = start + size + 2
+    if "content-length" in headers:
+        while len(data) < int(headers["content-length"]):
+            more()
+        return data[:int(headers["content-length"])]
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
 
 
 def demux(data):
@@ -465,6 +513,15 @@ class Moor:
 
     def container_ids(self):
         return {c["Id"] for c in self.client.api.containers(all=True)}
+
+    def check_alive(self):
+        """Fails (with the end of moord's log) when moord is gone."""
+        rc = self.daemon.proc.poll()
+        if rc is not None:
+            raise AssertionError(f"moord exited with status {rc}; the end of its log:\n{self.daemon.log()[-6000:]}")
+
+    def image_ids(self):
+        return {image["Id"] for image in self.client.api.images(all=True)}
 
     def image_tags(self):
         return {tag for image in self.client.api.images() for tag in (image.get("RepoTags") or [])}

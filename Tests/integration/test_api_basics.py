@@ -5,6 +5,8 @@ import os
 
 import pytest
 
+import moortest
+
 PING_HEADERS = ("API-Version", "OSType", "Cache-Control", "Pragma")
 
 
@@ -31,7 +33,6 @@ def test_ping_head_has_headers_and_empty_body(moor):
 def test_ping_head_body_is_really_empty_on_the_wire(moor):
     # http.client never reads a HEAD body: read the bytes ourselves, and
     # check a second request on the same connection is answered cleanly.
-    import moortest
     sock = moortest.raw_connect(moor.socket)
     try:
         sock.sendall(b"HEAD /_ping HTTP/1.1\r\nHost: d\r\n\r\nGET /_ping HTTP/1.1\r\nHost: d\r\n\r\n")

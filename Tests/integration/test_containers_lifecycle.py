@@ -70,9 +70,23 @@ def test_invalid_restart_policy_is_refused(moor):
 
 
 def test_auto_remove_with_restart_policy_is_refused(moor):
-    r = moor.cli("create", "--rm", "--restart", "always", "busybox", "true")
-    assert r.returncode != 0
-    assert "AutoRemove" in r.stderr or "restart" in r.stderr
+    # the docker CLI refuses --rm with --restart itself: ask the API
+    r = moor.api("POST", "/containers/create", body={
+        "Image": "busybox", "Cmd": ["true"],
+        "HostConfig": {"AutoRemove": True, "RestartPolicy": {"Name": "always"}}})
+    assert r.status == 400
+    assert "AutoRemove" in r.json()["message"] and "restart policy" in r.json()["message"]
+
+
+def test_restart_policy_retry_count_only_with_on_failure(moor):
+    r = moor.api("POST", "/containers/create", body={
+        "Image": "busybox", "Cmd": ["true"], "HostConfig": {"RestartPolicy": {"Name": "always", "MaximumRetryCount": 3}}})
+    assert r.status == 400
+    assert "MaximumRetryCount" in r.json()["message"] or "maximum retry count" in r.json()["message"].lower()
+    r = moor.api("POST", "/containers/create", body={
+        "Image": "busybox", "Cmd": ["true"], "HostConfig": {"RestartPolicy": {"Name": "on-failure",
+                                                                               "MaximumRetryCount": -1}}})
+    assert r.status == 400
 
 # ---------------------------------------------------------------- log drivers
 
@@ -202,10 +216,10 @@ def test_wait_removed_returns_when_auto_removed(moor):
     try:
         sock.sendall(f"POST /containers/{c['Id']}/wait?condition=removed HTTP/1.1\r\nHost: d\r\n"
                      "Content-Length: 0\r\n\r\n".encode())
-        status, _, rest = moortest.read_head(sock)
+        status, headers, rest = moortest.read_head(sock)
         assert status.startswith("HTTP/1.1 200"), status
         moor.client.api.start(c["Id"])
-        body = read_json_body(sock, rest)
+        body = read_json_body(sock, headers, rest)
         assert body["StatusCode"] == 6
     finally:
         sock.close()
@@ -394,28 +408,8 @@ def test_stop_of_a_paused_container_stops_it(moor):
 # ---------------------------------------------------------------- wait
 
 
-def read_json_body(sock, rest=b"", timeout=60):
-    """Reads a chunked or plain body holding one JSON document."""
-    sock.settimeout(timeout)
-    data = rest
-    while True:
-        text = data
-        if b"\r\n" in text and text.split(b"\r\n", 1)[0].strip() and all(
-                c in b"0123456789abcdefABCDEF" for c in text.split(b"\r\n", 1)[0].strip()):
-            # chunked: size line, payload
-            size = int(text.split(b"\r\n", 1)[0], 16)
-            payload = text.split(b"\r\n", 1)[1]
-            if len(payload) >= size:
-                return json.loads(payload[:size])
-        else:
-            try:
-                return json.loads(text)
-            except ValueError:
-                pass
-        chunk = sock.recv(4096)
-        if not chunk:
-            return json.loads(data)
-        data += chunk
+def read_json_body(sock, headers, rest=b""):
+    return json.loads(moortest.read_body(sock, headers, rest))
 
 
 def post_wait(moor, cid, condition):
@@ -434,7 +428,7 @@ def test_wait_next_exit_sends_headers_before_the_container_exits(moor):
         assert moor.state(cid)["Status"] == "created"
         moor.client.api.start(cid)
         assert moor.state(cid)["Status"] == "running"
-        assert read_json_body(sock, rest) == {"StatusCode": 4, "Error": None}
+        assert read_json_body(sock, headers, rest) == {"StatusCode": 4, "Error": None}
     finally:
         sock.close()
 
@@ -450,9 +444,9 @@ def test_wait_not_running_blocks_until_exit(moor):
     cid = moor.run_d("busybox", "sh", "-c", "sleep 1; exit 5")
     sock = post_wait(moor, cid, "not-running")
     try:
-        status, _, rest = moortest.read_head(sock)
+        status, headers, rest = moortest.read_head(sock)
         assert status.startswith("HTTP/1.1 200")
-        assert read_json_body(sock, rest)["StatusCode"] == 5
+        assert read_json_body(sock, headers, rest)["StatusCode"] == 5
         assert moor.state(cid)["Status"] == "exited"
     finally:
         sock.close()
@@ -463,14 +457,14 @@ def test_wait_next_exit_on_exited_container_waits_for_the_next_run(moor):
     moor.cli("start", "-a", cid)
     sock = post_wait(moor, cid, "next-exit")
     try:
-        status, _, rest = moortest.read_head(sock)
+        status, headers, rest = moortest.read_head(sock)
         assert status.startswith("HTTP/1.1 200")
         assert rest == b"", f"answered before the next run: {rest!r}"
         sock.settimeout(1)
         with pytest.raises(TimeoutError):
             sock.recv(1)
         moor.client.api.start(cid)
-        assert read_json_body(sock, rest)["StatusCode"] == 2
+        assert read_json_body(sock, headers, rest)["StatusCode"] == 2
     finally:
         sock.close()
 
@@ -480,10 +474,10 @@ def test_wait_removed(moor):
     moor.wait_state(cid, "exited")
     sock = post_wait(moor, cid, "removed")
     try:
-        status, _, rest = moortest.read_head(sock)
+        status, headers, rest = moortest.read_head(sock)
         assert status.startswith("HTTP/1.1 200")
         moor.cli("rm", cid, check=True)
-        assert read_json_body(sock, rest)["StatusCode"] == 1
+        assert read_json_body(sock, headers, rest)["StatusCode"] == 1
     finally:
         sock.close()
 

@@ -1,6 +1,7 @@
 """moord's flags and daemon.json, its locks and its socket: each test runs
 daemons of its own."""
 
+import contextlib
 import os
 import signal
 import stat
@@ -75,7 +76,7 @@ def test_second_daemon_on_same_data_root_is_refused_and_first_keeps_serving():
                 second.cleanup()
         assert rc != 0, output
         assert first.daemon.data_root in output, output
-        assert "running" in output or "lock" in output, output
+        assert f"pid {first.daemon.proc.pid}" in output, "the message names the running daemon"
         assert first.daemon.proc.poll() is None, "the first moord died"
         assert first.api("GET", "/_ping").status == 200
         assert first.api("GET", "/info").json()["DockerRootDir"] == first.daemon.data_root
@@ -142,6 +143,28 @@ def test_sigterm_with_an_open_event_stream_stops_promptly():
             assert took < 5, f"moord took {took:.1f}s to stop"
         finally:
             daemon.cleanup()
+
+
+@pytest.mark.xfail(strict=True, reason="daemon bug: at startup Sweeper.sweepCgroups (MoorEngine/Restore/Sweeper.swift) "
+                   "rmdirs every empty /sys/fs/cgroup/*/moor/<64 hex> and moor-shims/<64 hex> it has no record of, "
+                   "including those of containers another moord (another data-root) is creating right now")
+def test_daemon_leaves_cgroups_of_other_daemons_alone():
+    foreign = os.urandom(32).hex()
+    created = []
+    try:
+        for hierarchy in ("pids", "memory"):
+            parent = f"/sys/fs/cgroup/{hierarchy}/moor"
+            if not os.path.isdir(parent):
+                pytest.skip(f"{parent} does not exist (no moor container ran on this host yet)")
+            os.mkdir(f"{parent}/{foreign}")
+            created.append(f"{parent}/{foreign}")
+        with running_daemon(import_busybox=False):
+            pass
+        assert all(os.path.isdir(path) for path in created), "moord removed a cgroup it does not own"
+    finally:
+        for path in created:
+            with contextlib.suppress(OSError):
+                os.rmdir(path)
 
 
 def test_socket_mode_is_0660():

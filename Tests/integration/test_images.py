@@ -7,6 +7,7 @@ import re
 import tarfile
 import uuid
 
+import docker
 import pytest
 
 from moortest import BUSYBOX_TAR
@@ -58,6 +59,45 @@ def test_import_with_bad_change_is_refused(moor):
     assert r.returncode != 0
     assert "FROBNICATE" in r.stderr.upper()
     assert "bad:change" not in moor.image_tags()
+
+
+def test_import_message_shows_in_history(moor):
+    r = moor.cli("import", "-m", "made by the tests", BUSYBOX_TAR, "withmsg:v1", check=True)
+    iid = r.stdout.strip()
+    assert moor.client.api.inspect_image("withmsg:v1")["Comment"] == "made by the tests"
+    history = moor.client.api.history("withmsg:v1")
+    assert history[0]["Id"] == iid and history[0]["Comment"] == "made by the tests"
+    assert "withmsg:v1" in history[0]["Tags"]
+    out = moor.cli("history", "--format", "{{.Comment}}", "withmsg:v1", check=True).stdout
+    assert out.strip() == "made by the tests"
+
+
+def test_docker_py_images(moor):
+    image = moor.client.images.get("busybox")
+    assert image.tags == ["busybox:latest"]
+    assert image.id == image_id(moor, "busybox")
+    assert image.tag("pyimg", "v3") is True
+    assert "pyimg:v3" in moor.client.images.get("pyimg:v3").tags
+    assert any("pyimg:v3" in i.tags for i in moor.client.images.list())
+    assert [i.id for i in moor.client.images.list(name="pyimg")] == [image.id]
+    moor.client.images.remove("pyimg:v3")
+    with pytest.raises(docker.errors.ImageNotFound):
+        moor.client.images.get("pyimg:v3")
+
+
+def test_docker_py_import_from_file(moor):
+    out = moor.client.api.import_image_from_file(BUSYBOX_TAR, repository="pyimport", tag="v1")
+    assert "sha256:" in (out if isinstance(out, str) else out.decode())
+    assert moor.cli("run", "--rm", "pyimport:v1", "echo", "imported").stdout == "imported\n"
+
+
+def test_tag_moves_to_a_new_image(moor, private_image):
+    name, iid = private_image
+    moor.cli("tag", "busybox", name, check=True)
+    assert image_id(moor, name) == image_id(moor, "busybox")
+    # the old image lost its only tag: it is dangling now
+    rows = moor.client.api.images(filters={"dangling": True})
+    assert iid in [r["Id"] for r in rows]
 
 
 def test_import_of_gzipped_tar(moor, tmp_path):
@@ -160,6 +200,7 @@ def test_rmi_force_with_running_container_untags_but_keeps_the_image(moor, priva
     assert r.stdout.strip() == f"Untagged: {name}"
     assert moor.api("GET", f"/images/{iid}/json").status == 200, "an image a running container uses was deleted"
     assert name not in moor.image_tags()
+    assert iid in [r["Id"] for r in moor.client.api.images(filters={"dangling": True})]
     assert moor.state(cid)["Status"] == "running"
 
 

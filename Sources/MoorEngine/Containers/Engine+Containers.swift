@@ -99,7 +99,7 @@ extension Engine {
     /// Containers matching `filters` (Docker's: id, name, label, status,
     /// ancestor, exited, before, since), newest first.
     public func listContainers(all: Bool, limit: Int?, filters: [String: [String]]) async throws -> [ContainerView] {
-        let filter = try ContainerFilter(filters, engine: self)
+        let filter = try ContainerFilter(await resolvingAncestors(filters), engine: self)
         var views: [ContainerView] = []
         for container in containers.values {
             let view = try await view(container)
@@ -110,6 +110,20 @@ extension Engine {
         views.sort { $0.record.createdNs > $1.record.createdNs }
         if let limit, limit > 0 { views = Array(views.prefix(limit)) }
         return views
+    }
+
+    /// `ancestor=NAME` means the image NAME names now (dockerd matches by
+    /// image id), so a container matches through any tag of its image.
+    func resolvingAncestors(_ filters: [String: [String]]) async -> [String: [String]] {
+        guard let ancestors = filters["ancestor"] else { return filters }
+        var out = filters
+        var values: [String] = []
+        for ancestor in ancestors {
+            values.append(ancestor)
+            if let image = try? await context.images.resolve(ancestor) { values.append(image.id) }
+        }
+        out["ancestor"] = values
+        return out
     }
 
     func view(_ container: ManagedContainer) async throws -> ContainerView {
@@ -133,7 +147,7 @@ extension Engine {
 
     /// `docker container prune`: every stopped container.
     public func pruneContainers(filters: [String: [String]]) async throws -> (deleted: [String], reclaimed: Int64) {
-        let filter = try ContainerFilter(filters, engine: self)
+        let filter = try ContainerFilter(await resolvingAncestors(filters), engine: self)
         var deleted: [String] = []
         var reclaimed: Int64 = 0
         for container in containers.values {

@@ -124,6 +124,11 @@ extension Engine {
             throw EngineError.invalid("can't create 'AutoRemove' container with restart policy")
         }
         for bind in host.binds ?? [] { _ = try BindSpec(bind) }
+        for (field, names) in [("CapAdd", host.capAdd ?? []), ("CapDrop", host.capDrop ?? [])] {
+            for name in names where !Capabilities.isKnown(name) {
+                throw EngineError.invalid("invalid \(field): unknown capability: \"\(name)\"")
+            }
+        }
         for (destination, _) in host.tmpfs ?? [:] where !destination.hasPrefix("/") {
             throw EngineError.invalid("invalid tmpfs mount: \"\(destination)\" is not an absolute path")
         }
@@ -233,5 +238,25 @@ extension Engine {
             throw EngineError.invalid("\(error)")
         }
         return true
+    }
+}
+
+/// Linux capability names, as `--cap-add`/`--cap-drop` take them.
+enum Capabilities {
+    static let names: Set<String> = [
+        "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
+        "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
+        "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+        "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
+        "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF",
+        "CHECKPOINT_RESTORE",
+    ]
+
+    /// "net_admin", "CAP_NET_ADMIN" and "ALL" are all fine.
+    static func isKnown(_ name: String) -> Bool {
+        var upper = name.uppercased()
+        if upper == "ALL" { return true }
+        if upper.hasPrefix("CAP_") { upper.removeFirst(4) }
+        return names.contains(upper)
     }
 }

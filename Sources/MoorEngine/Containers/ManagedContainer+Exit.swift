@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import MoorPluginKit
 import MoorShimClient
 
@@ -58,6 +59,9 @@ extension ManagedContainer {
         if let session {
             try? await session.shutdown(kill: false)
             session.channel.close()
+            // The shim removes its cgroups as it exits: a restart must not
+            // create the same cgroups before the old shim is gone.
+            await waitForShimExit()
         }
         session = nil
         watchTask = nil
@@ -129,6 +133,21 @@ extension ManagedContainer {
         restartTask = nil
         if record.state.status == .restarting {
             try? update { $0.state.status = .exited }
+        }
+    }
+}
+
+extension ManagedContainer {
+    /// Polls (10 ms) until the shim's process is gone, for at most `seconds`.
+    func waitForShimExit(seconds: Double = 10) async {
+        guard let pid = record.shim?.shimPid, pid > 0 else { return }
+        let deadline = nowNs() + Int64(seconds * 1e9)
+        while Glibc.kill(pid, 0) == 0 || errno == EPERM {
+            if nowNs() > deadline {
+                logger.warning("the shim did not exit after SHUTDOWN", metadata: ["container": "\(id)", "pid": "\(pid)"])
+                return
+            }
+            try? await Task.sleep(nanoseconds: 10_000_000)
         }
     }
 }

@@ -51,6 +51,7 @@ extension ManagedContainer {
         if let session {
             try? await session.shutdown(kill: true)
             session.channel.close()
+            await waitForShimExit()
         }
         session = nil
         drainTask?.cancel()

@@ -26,17 +26,20 @@ extension ManagedContainer {
         try prepareDirectories()
         let attachment = try await attachNetwork()
         do {
-            let spec = try await buildSpec()
-            try write(spec, to: record.directory + "/bundle/config.json")
+            // The spec reads the attachment (host network: no namespace).
             let shim = ShimInfo(stateDirectory: record.directory + "/shim", socketPath: configuration.shimSocket(id))
             try update {
                 $0.network = attachment
                 $0.shim = shim
-                $0.state.starting = true
             }
+            let spec = try await buildSpec()
+            try write(spec, to: record.directory + "/bundle/config.json")
+            try update { $0.state.starting = true }
             let started = try await startShim(shim, binary: configuration.shimBinary)
             let session = try await connect(to: started.socket)
             let hello = try await session.hello()
+            // The shim's own start time: the exit's finish time comes from it too.
+            let initState = try await session.state(process: ShimProtocol.initProcess)
             generation += 1
             try update {
                 $0.shim?.shimPid = started.shimPid
@@ -46,7 +49,7 @@ extension ManagedContainer {
                 $0.state.status = .running
                 $0.state.starting = false
                 $0.state.pid = started.pid
-                $0.state.startedAtNs = nowNs()
+                $0.state.startedAtNs = initState.startedNs > 0 ? Int64(initState.startedNs) : nowNs()
                 $0.state.finishedAtNs = 0
                 $0.state.exitCode = 0
                 $0.state.oomKilled = false

@@ -166,8 +166,16 @@ actor ManagedContainer {
 }
 
 extension SpecBuilder {
+    /// The name asked for; else, as Docker does, the host's own name for a
+    /// container on the host's network, and the short id otherwise.
     static func hostname(of record: ContainerRecord) -> String {
         if let name = record.config.hostname, !name.isEmpty { return name }
+        if record.network?.namespace == .host || record.hostConfig.networkMode == "host" {
+            var name = utsname()
+            uname(&name)
+            let host = withUnsafeBytes(of: &name.nodename) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if !host.isEmpty { return host }
+        }
         return record.shortID
     }
 }

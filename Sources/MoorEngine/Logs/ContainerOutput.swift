@@ -19,7 +19,6 @@ public struct OutputChunk: Sendable, Equatable {
 actor ContainerOutput {
     private var chunkSubscribers: [UUID: AsyncStream<OutputChunk>.Continuation] = [:]
     private var entrySubscribers: [UUID: AsyncStream<LogEntry>.Continuation] = [:]
-    private var closed = false
 
     func publish(_ chunks: [OutputChunk]) {
         for c in chunkSubscribers.values { for chunk in chunks { c.yield(chunk) } }
@@ -31,10 +30,6 @@ actor ContainerOutput {
 
     func chunks() -> AsyncStream<OutputChunk> {
         let (stream, continuation) = AsyncStream<OutputChunk>.makeStream(bufferingPolicy: .bufferingNewest(65536))
-        if closed {
-            continuation.finish()
-            return stream
-        }
         let id = UUID()
         chunkSubscribers[id] = continuation
         continuation.onTermination = { _ in Task { await self.dropChunks(id) } }
@@ -43,27 +38,21 @@ actor ContainerOutput {
 
     func entries() -> AsyncStream<LogEntry> {
         let (stream, continuation) = AsyncStream<LogEntry>.makeStream(bufferingPolicy: .bufferingNewest(65536))
-        if closed {
-            continuation.finish()
-            return stream
-        }
         let id = UUID()
         entrySubscribers[id] = continuation
         continuation.onTermination = { _ in Task { await self.dropEntries(id) } }
         return stream
     }
 
-    /// The process finished and its output is delivered: end every stream.
+    /// A run ended and its output is delivered: end the streams of those
+    /// who listened to it. Later subscribers wait for the next run (an
+    /// attach before `docker start -a`).
     func close() {
-        closed = true
         for c in chunkSubscribers.values { c.finish() }
         for c in entrySubscribers.values { c.finish() }
         chunkSubscribers.removeAll()
         entrySubscribers.removeAll()
     }
-
-    /// A new run of the container (restart): streams open again.
-    func reopen() { closed = false }
 
     private func dropChunks(_ id: UUID) { chunkSubscribers.removeValue(forKey: id) }
     private func dropEntries(_ id: UUID) { entrySubscribers.removeValue(forKey: id) }

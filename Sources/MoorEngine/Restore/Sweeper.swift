@@ -12,6 +12,9 @@ struct Sweeper {
         let config = context.configuration
         let fm = FileManager.default
         let knownKeys = Set(known.map { String($0.prefix(32)) })
+        // Ids this daemon left behind (its own data-root and exec-root):
+        // only their cgroups are swept, never another daemon's.
+        var orphans: Set<String> = []
         for entry in (try? fm.contentsOfDirectory(atPath: config.socketsDirectory)) ?? [] where !knownKeys.contains(entry) {
             let dir = config.socketsDirectory + "/" + entry
             if let channel = try? await ShimChannel.connect(to: dir + "/shim.sock", group: context.group) {
@@ -23,12 +26,14 @@ struct Sweeper {
             remove(dir, "shim socket directory")
         }
         for entry in (try? fm.contentsOfDirectory(atPath: config.containersDirectory)) ?? [] where !known.contains(entry) {
+            orphans.insert(entry)
             remove(config.containersDirectory + "/" + entry, "container directory")
         }
         for entry in (try? fm.contentsOfDirectory(atPath: config.execRoot + "/containers")) ?? [] where !known.contains(entry) {
+            orphans.insert(entry)
             remove(config.execRoot + "/containers/" + entry, "container runtime directory")
         }
-        sweepCgroups()
+        sweepCgroups(orphans)
     }
 
     private func remove(_ path: String, _ what: String) {
@@ -40,8 +45,10 @@ struct Sweeper {
         }
     }
 
-    /// Empty cgroups under /moor and /moor-shims whose container is unknown.
-    private func sweepCgroups() {
+    /// Empty cgroups under /moor and /moor-shims of containers this daemon
+    /// left behind (`ids`).
+    private func sweepCgroups(_ ids: Set<String>) {
+        guard !ids.isEmpty else { return }
         let fm = FileManager.default
         let root = "/sys/fs/cgroup"
         var bases = [root]
@@ -56,8 +63,7 @@ struct Sweeper {
         for base in bases {
             for parent in ["/moor", "/moor-shims"] {
                 let dir = base + parent
-                for entry in (try? fm.contentsOfDirectory(atPath: dir)) ?? []
-                    where entry.count == 64 && !known.contains(entry) {
+                for entry in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where ids.contains(entry) {
                     let path = dir + "/" + entry
                     if rmdir(path) == 0 {
                         context.logger.warning("swept a cgroup with no container", metadata: ["path": "\(path)"])

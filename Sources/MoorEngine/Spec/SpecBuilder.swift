@@ -29,10 +29,7 @@ struct SpecBuilder {
         return try JSONSerialization.data(withJSONObject: spec, options: [.sortedKeys])
     }
 
-    var hostname: String {
-        if let name = record.config.hostname, !name.isEmpty { return name }
-        return record.shortID
-    }
+    var hostname: String { Self.hostname(of: record) }
 
     var cgroupsPath: String {
         let parent = record.hostConfig.cgroupParent.flatMap { $0.isEmpty ? nil : $0 } ?? "/moor"
