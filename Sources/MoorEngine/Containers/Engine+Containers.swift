@@ -170,7 +170,7 @@ extension Engine {
         let target = try container(reference)
         let record = await target.snapshot()
         guard record.state.isRunning else { throw EngineError.conflict("Container \(record.id) is not running") }
-        let pids = Set(CgroupProcesses.pids(cgroupsPath: "/moor/" + record.id).map(String.init))
+        let pids = Set(CgroupProcesses.pids(cgroupsPath: SpecBuilder.cgroupsPath(of: record)).map(String.init))
         let args = (psArgs?.isEmpty ?? true) ? ["-ef"] : psArgs!.split(separator: " ").map(String.init)
         let result = try await offload { try runProgram("/bin/ps", args) }
         guard result.status == 0 else {

@@ -13,6 +13,11 @@ extension ManagedContainer {
     }
 
     func stopLocked(timeout: Int?, signal: String?, byUser: Bool = true) async throws {
+        if isUnmanaged {
+            if byUser { try update { $0.state.stoppedByUser = true } }
+            await killUnmanaged()
+            return
+        }
         if record.state.status == .restarting {
             if byUser { try update { $0.state.stoppedByUser = true } }
             cancelRestart()
@@ -40,6 +45,14 @@ extension ManagedContainer {
     /// `docker kill`: one signal to the container's init.
     func kill(signal: String?) async throws {
         let number = try Signals.number(signal ?? "SIGKILL")
+        if isUnmanaged {
+            guard number == SIGKILL else {
+                throw EngineError.conflict("Container \(id) is not managed by this daemon (\(unmanagedReason ?? "")); only SIGKILL can end it")
+            }
+            try update { $0.state.stoppedByUser = true }
+            await killUnmanaged()
+            return
+        }
         guard record.state.isRunning, let session else {
             throw EngineError.conflict("Container \(id) is not running")
         }

@@ -28,6 +28,13 @@ extension ManagedContainer {
 
     private func removeLocked(force: Bool) async throws {
         if isRemoved { return }
+        if isUnmanaged {
+            guard force else {
+                throw EngineError.conflict("You cannot remove a running container \(id). Stop the container before attempting removal or force remove")
+            }
+            try update { $0.state.stoppedByUser = true }
+            await killUnmanaged()
+        }
         if record.state.isRunning || record.state.status == .restarting {
             guard force else {
                 throw EngineError.conflict("You cannot remove a running container \(id). Stop the container before attempting removal or force remove")

@@ -58,7 +58,7 @@ extension ManagedContainer {
         do {
             let hello = try await session.hello()
             guard hello.isSpoken else {
-                let reason = "its shim speaks protocol \(hello.version); this daemon speaks \(ShimProtocol.major).\(ShimProtocol.minor). The container keeps running; stop it with `moor adopt --kill \(id)` or a daemon that speaks its protocol"
+                let reason = "its shim speaks protocol \(hello.version); this daemon speaks \(ShimProtocol.major).\(ShimProtocol.minor). The container keeps running; `docker stop \(record.shortID)` or `docker rm -f \(record.shortID)` ends it, or start a daemon that speaks its protocol"
                 unmanagedReason = reason
                 session.channel.close()
                 return RestoreOutcome(containerID: id, result: .unmanaged(reason))

@@ -31,7 +31,9 @@ struct SpecBuilder {
 
     var hostname: String { Self.hostname(of: record) }
 
-    var cgroupsPath: String {
+    var cgroupsPath: String { Self.cgroupsPath(of: record) }
+
+    static func cgroupsPath(of record: ContainerRecord) -> String {
         let parent = record.hostConfig.cgroupParent.flatMap { $0.isEmpty ? nil : $0 } ?? "/moor"
         return (parent.hasPrefix("/") ? parent : "/" + parent) + "/" + record.id
     }
