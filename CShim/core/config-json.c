@@ -445,3 +445,25 @@ int cj_with_array(cj_ctx_t *c, json_object *obj, const char *key, size_t size, v
     *n = count;
     return cj_for_each(c, obj, key, fill_slot, &v);
 }
+
+int cj_put(json_object *obj, const char *key, json_object *val)
+{
+    if (val == NULL)
+        return -ENOMEM;
+    if (json_object_object_add(obj, key, val) < 0) {
+        json_object_put(val);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+int cj_push(json_object *arr, json_object *val)
+{
+    if (val == NULL)
+        return -ENOMEM;
+    if (json_object_array_add(arr, val) < 0) {
+        json_object_put(val);
+        return -ENOMEM;
+    }
+    return 0;
+}

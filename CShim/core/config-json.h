@@ -88,6 +88,11 @@ int cj_with_array(cj_ctx_t *c, json_object *obj, const char *key, size_t size, v
 typedef int (*cj_each_fn)(cj_ctx_t *c, json_object *item, size_t index, void *ud);
 int cj_for_each(cj_ctx_t *c, json_object *obj, const char *key, cj_each_fn fn, void *ud);
 
+/* Building documents (spec.c, seccomp-default.c): each takes ownership of
+ * `val`, even on failure, and returns -ENOMEM when out of memory. */
+int cj_put(json_object *obj, const char *key, json_object *val);
+int cj_push(json_object *arr, json_object *val);
+
 /* Shared between config.c and config-linux.c. */
 int cfg_parse_process(cj_ctx_t *c, json_object *o, void *proc);
 int cfg_parse_linux(cj_ctx_t *c, json_object *o, void *cfg);

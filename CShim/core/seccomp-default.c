@@ -24,6 +24,7 @@
 #include <sys/capability.h>
 #include <sys/socket.h>
 
+#include "config-json.h"
 #include "moor_error.h"
 
 /* Allowed whatever the capabilities. */
@@ -144,29 +145,6 @@ static bool has_cap(uint64_t caps, int cap)
     return cap >= 0 && cap < 64 && (caps >> cap & 1) != 0;
 }
 
-/* ---- json-c helpers: each takes ownership of `val`, even on failure ---- */
-
-static int put(json_object *obj, const char *key, json_object *val)
-{
-    if (val == NULL)
-        return -ENOMEM;
-    if (json_object_object_add(obj, key, val) < 0) {
-        json_object_put(val);
-        return -ENOMEM;
-    }
-    return 0;
-}
-
-static int push(json_object *arr, json_object *val)
-{
-    if (val == NULL)
-        return -ENOMEM;
-    if (json_object_array_add(arr, val) < 0) {
-        json_object_put(val);
-        return -ENOMEM;
-    }
-    return 0;
-}
 
 static bool in_array(json_object *arr, const char *name)
 {
@@ -186,13 +164,13 @@ static json_object *arg_cond(unsigned index, uint64_t value, uint64_t value_two,
     json_object *a = json_object_new_object();
     if (a == NULL)
         return NULL;
-    int ret = put(a, "index", json_object_new_int64(index));
+    int ret = cj_put(a, "index", json_object_new_int64(index));
     if (ret == 0)
-        ret = put(a, "value", json_object_new_uint64(value));
+        ret = cj_put(a, "value", json_object_new_uint64(value));
     if (ret == 0)
-        ret = put(a, "valueTwo", json_object_new_uint64(value_two));
+        ret = cj_put(a, "valueTwo", json_object_new_uint64(value_two));
     if (ret == 0)
-        ret = put(a, "op", json_object_new_string(op));
+        ret = cj_put(a, "op", json_object_new_string(op));
     if (ret < 0) {
         json_object_put(a);
         return NULL;
@@ -209,25 +187,25 @@ static int add_rule(json_object *rules, const char *name, const char *action, in
                     json_object *args)
 {
     json_object *r = json_object_new_object();
-    if (push(rules, r) < 0) {
+    if (cj_push(rules, r) < 0) {
         json_object_put(args);
         return -ENOMEM;
     }
     json_object *names = json_object_new_array();
-    int ret = put(r, "names", names);
+    int ret = cj_put(r, "names", names);
     if (ret == 0)
-        ret = push(names, json_object_new_string(name));
+        ret = cj_push(names, json_object_new_string(name));
     if (ret == 0)
-        ret = put(r, "action", json_object_new_string(action));
+        ret = cj_put(r, "action", json_object_new_string(action));
     if (ret == 0 && errno_ret > 0)
-        ret = put(r, "errnoRet", json_object_new_int(errno_ret));
+        ret = cj_put(r, "errnoRet", json_object_new_int(errno_ret));
     if (args == NULL)
         return ret;
     if (ret < 0) {
         json_object_put(args);
         return ret;
     }
-    return put(r, "args", args);
+    return cj_put(r, "args", args);
 }
 
 /* One rule allowing `name` when the condition `cond` (taken over) holds. */
@@ -238,7 +216,7 @@ static int add_conditional(json_object *rules, const char *name, json_object *co
         json_object_put(cond);
         return -ENOMEM;
     }
-    int ret = push(args, cond);
+    int ret = cj_push(args, cond);
     if (ret < 0) {
         json_object_put(args);
         return ret;
@@ -250,23 +228,23 @@ static int add_conditional(json_object *rules, const char *name, json_object *co
 static int add_allowed(json_object *rules, uint64_t caps)
 {
     json_object *r = json_object_new_object(), *names = json_object_new_array();
-    int ret = push(rules, r);
+    int ret = cj_push(rules, r);
     if (ret < 0) {
         json_object_put(names);
         return ret;
     }
-    if ((ret = put(r, "names", names)) < 0 ||
-        (ret = put(r, "action", json_object_new_string("SCMP_ACT_ALLOW"))) < 0)
+    if ((ret = cj_put(r, "names", names)) < 0 ||
+        (ret = cj_put(r, "action", json_object_new_string("SCMP_ACT_ALLOW"))) < 0)
         return ret;
     for (size_t i = 0; i < N_OF(allowed) && ret == 0; i++)
-        ret = push(names, json_object_new_string(allowed[i]));
+        ret = cj_push(names, json_object_new_string(allowed[i]));
     for (size_t g = 0; g < N_OF(cap_gates) && ret == 0; g++) {
         if (!has_cap(caps, cap_gates[g].cap))
             continue;
         for (size_t i = 0; i < MAX_GATED && cap_gates[g].names[i] != NULL && ret == 0; i++) {
             /* bpf and perf_event_open come with two caps: name them once. */
             if (!in_array(names, cap_gates[g].names[i]))
-                ret = push(names, json_object_new_string(cap_gates[g].names[i]));
+                ret = cj_push(names, json_object_new_string(cap_gates[g].names[i]));
         }
     }
     return ret;
@@ -299,7 +277,7 @@ static json_object *architectures(void)
 #endif
     json_object *a = json_object_new_array();
     for (size_t i = 0; a != NULL && i < N_OF(arches); i++) {
-        if (push(a, json_object_new_string(arches[i])) < 0) {
+        if (cj_push(a, json_object_new_string(arches[i])) < 0) {
             json_object_put(a);
             return NULL;
         }
@@ -309,14 +287,14 @@ static json_object *architectures(void)
 
 static int build_profile(json_object *p, uint64_t caps)
 {
-    int ret = put(p, "defaultAction", json_object_new_string("SCMP_ACT_ERRNO"));
+    int ret = cj_put(p, "defaultAction", json_object_new_string("SCMP_ACT_ERRNO"));
     if (ret == 0)
-        ret = put(p, "defaultErrnoRet", json_object_new_int(EPERM));
+        ret = cj_put(p, "defaultErrnoRet", json_object_new_int(EPERM));
     if (ret == 0)
-        ret = put(p, "architectures", architectures());
+        ret = cj_put(p, "architectures", architectures());
     json_object *rules = ret == 0 ? json_object_new_array() : NULL;
     if (ret == 0)
-        ret = put(p, "syscalls", rules);
+        ret = cj_put(p, "syscalls", rules);
     if (ret == 0)
         ret = add_allowed(rules, caps);
     if (ret == 0)

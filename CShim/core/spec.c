@@ -17,6 +17,7 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 
+#include "config-json.h"
 #include "moor_caps.h"
 #include "moor_seccomp.h"
 
@@ -97,36 +98,13 @@ int moor_spec_cap_from_flag(const char *name)
     return cap >= 0 && cap < 64 ? cap : -EINVAL;
 }
 
-/* ---- json-c helpers: each takes ownership of `val`, even on failure ---- */
-
-static int put(json_object *obj, const char *key, json_object *val)
-{
-    if (val == NULL)
-        return -ENOMEM;
-    if (json_object_object_add(obj, key, val) < 0) {
-        json_object_put(val);
-        return -ENOMEM;
-    }
-    return 0;
-}
-
-static int push(json_object *arr, json_object *val)
-{
-    if (val == NULL)
-        return -ENOMEM;
-    if (json_object_array_add(arr, val) < 0) {
-        json_object_put(val);
-        return -ENOMEM;
-    }
-    return 0;
-}
 
 /* A new array of `n` strings (NULL ends it early), or NULL when out of memory. */
 static json_object *strings(const char *const *v, size_t n)
 {
     json_object *a = json_object_new_array();
     for (size_t i = 0; a != NULL && i < n && v[i] != NULL; i++) {
-        if (push(a, json_object_new_string(v[i])) < 0) {
+        if (cj_push(a, json_object_new_string(v[i])) < 0) {
             json_object_put(a);
             return NULL;
         }
@@ -151,7 +129,7 @@ static json_object *cap_names(uint64_t mask)
 static json_object *child(json_object *parent, const char *key)
 {
     json_object *o = json_object_new_object();
-    return put(parent, key, o) == 0 ? o : NULL;
+    return cj_put(parent, key, o) == 0 ? o : NULL;
 }
 
 /* ---- sections ---- */
@@ -164,7 +142,7 @@ static int build_capabilities(json_object *process, uint64_t caps)
     /* Docker gives no inheritable or ambient caps. */
     static const char *const sets[] = {"bounding", "effective", "permitted"};
     for (size_t i = 0; i < N_OF(sets); i++) {
-        if (put(c, sets[i], cap_names(caps)) < 0)
+        if (cj_put(c, sets[i], cap_names(caps)) < 0)
             return -ENOMEM;
     }
     return 0;
@@ -174,16 +152,16 @@ static int build_process(json_object *doc, uint64_t caps)
 {
     static const char *const args[] = {"sh"};
     json_object *p = child(doc, "process"), *user = NULL;
-    if (p == NULL || put(p, "terminal", json_object_new_boolean(0)) < 0 ||
-        (user = child(p, "user")) == NULL || put(user, "uid", json_object_new_int(0)) < 0 ||
-        put(user, "gid", json_object_new_int(0)) < 0 ||
-        put(p, "args", strings(args, N_OF(args))) < 0 ||
-        put(p, "env", strings(default_env, N_OF(default_env))) < 0 ||
-        put(p, "cwd", json_object_new_string("/")) < 0)
+    if (p == NULL || cj_put(p, "terminal", json_object_new_boolean(0)) < 0 ||
+        (user = child(p, "user")) == NULL || cj_put(user, "uid", json_object_new_int(0)) < 0 ||
+        cj_put(user, "gid", json_object_new_int(0)) < 0 ||
+        cj_put(p, "args", strings(args, N_OF(args))) < 0 ||
+        cj_put(p, "env", strings(default_env, N_OF(default_env))) < 0 ||
+        cj_put(p, "cwd", json_object_new_string("/")) < 0)
         return -ENOMEM;
     if (build_capabilities(p, caps) < 0)
         return -ENOMEM;
-    return put(p, "noNewPrivileges", json_object_new_boolean(0));
+    return cj_put(p, "noNewPrivileges", json_object_new_boolean(0));
 }
 
 static json_object *mount_options(const spec_mount_t *m, bool privileged)
@@ -200,15 +178,15 @@ static json_object *mount_options(const spec_mount_t *m, bool privileged)
 static int build_mounts(json_object *doc, bool privileged)
 {
     json_object *arr = json_object_new_array();
-    if (put(doc, "mounts", arr) < 0)
+    if (cj_put(doc, "mounts", arr) < 0)
         return -ENOMEM;
     for (size_t i = 0; i < N_OF(mounts); i++) {
         json_object *m = json_object_new_object();
-        if (push(arr, m) < 0 ||
-            put(m, "destination", json_object_new_string(mounts[i].destination)) < 0 ||
-            put(m, "type", json_object_new_string(mounts[i].type)) < 0 ||
-            put(m, "source", json_object_new_string(mounts[i].source)) < 0 ||
-            put(m, "options", mount_options(&mounts[i], privileged)) < 0)
+        if (cj_push(arr, m) < 0 ||
+            cj_put(m, "destination", json_object_new_string(mounts[i].destination)) < 0 ||
+            cj_put(m, "type", json_object_new_string(mounts[i].type)) < 0 ||
+            cj_put(m, "source", json_object_new_string(mounts[i].source)) < 0 ||
+            cj_put(m, "options", mount_options(&mounts[i], privileged)) < 0)
             return -ENOMEM;
     }
     return 0;
@@ -217,11 +195,11 @@ static int build_mounts(json_object *doc, bool privileged)
 static int build_namespaces(json_object *linux_obj)
 {
     json_object *arr = json_object_new_array();
-    if (put(linux_obj, "namespaces", arr) < 0)
+    if (cj_put(linux_obj, "namespaces", arr) < 0)
         return -ENOMEM;
     for (size_t i = 0; i < N_OF(namespaces); i++) {
         json_object *ns = json_object_new_object();
-        if (push(arr, ns) < 0 || put(ns, "type", json_object_new_string(namespaces[i])) < 0)
+        if (cj_push(arr, ns) < 0 || cj_put(ns, "type", json_object_new_string(namespaces[i])) < 0)
             return -ENOMEM;
     }
     return 0;
@@ -238,7 +216,7 @@ static int build_seccomp(json_object *linux_obj, uint64_t caps, moor_err_t *err)
     free(text);
     if (profile == NULL)
         return moor_fail(err, EINVAL, "the default seccomp profile is not valid JSON");
-    if (put(linux_obj, "seccomp", profile) < 0)
+    if (cj_put(linux_obj, "seccomp", profile) < 0)
         return moor_fail(err, ENOMEM, OUT_OF_MEMORY);
     return 0;
 }
@@ -251,8 +229,8 @@ static int build_linux(json_object *doc, const moor_spec_options_t *opt, uint64_
         return moor_fail(err, ENOMEM, OUT_OF_MEMORY);
     /* --privileged shows the container everything, as Docker does. */
     if (!opt->privileged &&
-        (put(l, "maskedPaths", strings(masked_paths, N_OF(masked_paths))) < 0 ||
-         put(l, "readonlyPaths", strings(readonly_paths, N_OF(readonly_paths))) < 0))
+        (cj_put(l, "maskedPaths", strings(masked_paths, N_OF(masked_paths))) < 0 ||
+         cj_put(l, "readonlyPaths", strings(readonly_paths, N_OF(readonly_paths))) < 0))
         return moor_fail(err, ENOMEM, OUT_OF_MEMORY);
     if (opt->privileged || opt->no_seccomp)
         return 0;
@@ -263,11 +241,11 @@ static int build_document(json_object *doc, const moor_spec_options_t *opt, moor
 {
     uint64_t caps = moor_spec_caps(opt);
     json_object *root = NULL;
-    if (put(doc, "ociVersion", json_object_new_string("1.0.2")) < 0 ||
+    if (cj_put(doc, "ociVersion", json_object_new_string("1.0.2")) < 0 ||
         build_process(doc, caps) < 0 || (root = child(doc, "root")) == NULL ||
-        put(root, "path", json_object_new_string("rootfs")) < 0 ||
-        put(root, "readonly", json_object_new_boolean(0)) < 0 ||
-        put(doc, "hostname", json_object_new_string("moor")) < 0 ||
+        cj_put(root, "path", json_object_new_string("rootfs")) < 0 ||
+        cj_put(root, "readonly", json_object_new_boolean(0)) < 0 ||
+        cj_put(doc, "hostname", json_object_new_string("moor")) < 0 ||
         build_mounts(doc, opt->privileged) < 0)
         return moor_fail(err, ENOMEM, OUT_OF_MEMORY);
     return build_linux(doc, opt, caps, err);

@@ -1,0 +1,197 @@
+"""The daemon's benchmarks, moord against dockerd 20.10 measured in the
+same run; each figure is returned as (name, value, ref name, ref, ratio,
+target) like bench_shim's.
+
+Each daemon gets a fresh temp dir, busybox imported from the same tar and
+100 running `sleep` containers, then, in this order:
+  1. CPU over 60 s idle: the daemon's utime+stime (moord vs dockerd +
+     containerd), the shims' totals printed for the record;
+  2. restore: SIGKILL the daemon, exec its binary again and time until all
+     100 containers are listed as running and each answers an exec
+     (`docker exec C true`, 16 at a time), best of a few rounds;
+  3. a container writing 1 KiB lines as fast as it can (busybox `yes`): its
+     write rate (the kernel's count of the bytes its write() calls put out,
+     /proc/PID/io wchar) over a window with the daemon up, then over one with
+     the daemon SIGKILLed.
+Everything is removed afterwards, failure or not (dockerref.cleanup).
+"""
+import concurrent.futures
+import os
+import statistics
+import time
+
+import dockerref
+
+CONTAINERS = 100
+IDLE_SECONDS = 60
+SETTLE_SECONDS = 5
+RESTORE_ROUNDS = 3
+RESTORE_TIMEOUT = 300
+EXEC_WORKERS = 16
+WRITE_WINDOW = 5
+WRITE_WARMUP = 2
+# The pause between the SIGKILL and the next exec of the binary (not timed):
+# the same for both daemons; dockerd also waits until its old containerd
+# has left the process table (see Dockerd.after_kill).
+PAUSE_AFTER_KILL = 1.0
+LINE = "x" * 1000  # `yes LINE` writes 1001-byte lines
+WRITER_LOG_OPTS = {"max-size": "100m", "max-file": "2"}  # bounds the disk the up window uses
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def wait_running(daemon, ids, timeout):
+    """Polls the container list until every id in `ids` is running; the
+    daemon may not be listening yet."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if ids <= daemon.running_ids():
+                return
+        except (OSError, dockerref.BenchError):
+            pass
+        if daemon.proc.poll() is not None:
+            raise dockerref.BenchError(f"{daemon.name} exited with {daemon.proc.returncode}:\n{daemon.log_tail()}")
+        if time.monotonic() > deadline:
+            raise dockerref.BenchError(f"{daemon.name}: containers not all running after {timeout}s")
+        time.sleep(0.02)
+
+
+def exec_until_ok(daemon, cid, deadline):
+    """Retries `exec true` until it succeeds (a restoring daemon may refuse
+    it at first); returns the failed attempts' errors."""
+    failures = []
+    while time.monotonic() < deadline:
+        try:
+            if daemon.exec_true(cid, timeout=max(1.0, deadline - time.monotonic())):
+                return failures
+            failures.append("exit code not 0")
+        except (OSError, dockerref.BenchError) as e:
+            failures.append(str(e))
+        time.sleep(0.02)
+    raise dockerref.BenchError(f"{daemon.name}: exec in {cid[:12]} never succeeded: {failures[-1:]}")
+
+
+def process_ticks(pids):
+    ticks = {}
+    for pid in pids:
+        value = dockerref.cpu_ticks(pid)
+        if value is not None:
+            ticks[pid] = value
+    return ticks
+
+
+def cpu_seconds_over(before, after):
+    """CPU seconds used between two samples by the processes present in both."""
+    return sum(after[p] - before[p] for p in before if p in after) / CLK_TCK
+
+
+def idle_cpu(daemon, seconds):
+    """(daemon CPU s, shims' CPU s, number of shims) over `seconds` idle."""
+    daemon_pids, shim_pids = daemon.daemon_pids(), daemon.shim_pids()
+    d0, s0 = process_ticks(daemon_pids), process_ticks(shim_pids)
+    time.sleep(seconds)
+    d1, s1 = process_ticks(daemon_pids), process_ticks(shim_pids)
+    if set(d1) != set(daemon_pids):
+        raise dockerref.BenchError(f"{daemon.name}: a daemon process died during the idle window")
+    return cpu_seconds_over(d0, d1), cpu_seconds_over(s0, s1), len(shim_pids)
+
+
+def restore_once(daemon, ids):
+    """SIGKILL, exec the binary again; returns (seconds until all listed
+    running, seconds until all answered an exec, from the exec; the errors
+    of exec attempts that failed on the way)."""
+    daemon.sigkill()
+    time.sleep(PAUSE_AFTER_KILL)
+    t0 = time.perf_counter()
+    daemon.spawn()
+    wait_running(daemon, ids, RESTORE_TIMEOUT)
+    listed = time.perf_counter() - t0
+    deadline = time.monotonic() + RESTORE_TIMEOUT
+    failures = []
+    with concurrent.futures.ThreadPoolExecutor(EXEC_WORKERS) as pool:
+        for future in [pool.submit(exec_until_ok, daemon, cid, deadline) for cid in ids]:
+            failures += future.result()
+    return listed, time.perf_counter() - t0, failures
+
+
+def wchar(pid):
+    with open(f"/proc/{pid}/io") as f:
+        for line in f:
+            if line.startswith("wchar:"):
+                return int(line.split()[1])
+    raise dockerref.BenchError(f"no wchar in /proc/{pid}/io")
+
+
+def write_rate(pid, seconds):
+    """Bytes per second the process wrote over `seconds`."""
+    b0, t0 = wchar(pid), time.perf_counter()
+    time.sleep(seconds)
+    b1, t1 = wchar(pid), time.perf_counter()
+    return (b1 - b0) / (t1 - t0)
+
+
+def write_rates(daemon):
+    """(bytes/s with the daemon up, bytes/s with it SIGKILLed); the daemon
+    is started again afterwards."""
+    cid = daemon.run_detached(["yes", LINE], log_opts=WRITER_LOG_OPTS)
+    pid = daemon.inspect(cid)["State"]["Pid"]
+    with open(f"/proc/{pid}/comm") as f:
+        if f.read().strip() != "yes":
+            raise dockerref.BenchError(f"{daemon.name}: pid {pid} of the writer {cid[:12]} is not `yes`")
+    time.sleep(WRITE_WARMUP)
+    up = write_rate(pid, WRITE_WINDOW)
+    daemon.sigkill()
+    time.sleep(PAUSE_AFTER_KILL)
+    down = write_rate(pid, WRITE_WINDOW)
+    daemon.start()
+    return up, down
+
+
+def measure(daemon, busybox_tar):
+    """All figures for one daemon; cleans up whatever happens."""
+    try:
+        daemon.start()
+        daemon.import_image(busybox_tar)
+        ids = set(daemon.run_many(CONTAINERS, ["sleep", "1000000"]))
+        wait_running(daemon, ids, 120)
+        time.sleep(SETTLE_SECONDS)
+        cpu, shim_cpu, shims = idle_cpu(daemon, IDLE_SECONDS)
+        if shims != CONTAINERS:
+            raise dockerref.BenchError(f"{daemon.name}: found {shims} shims for {CONTAINERS} containers")
+        rounds = [restore_once(daemon, ids) for _ in range(RESTORE_ROUNDS)]
+        up, down = write_rates(daemon)
+    finally:
+        daemon.cleanup()
+    return {"cpu": cpu, "shim_cpu": shim_cpu, "restore": [r[1] for r in rounds],
+            "listed": [r[0] for r in rounds], "failures": [f for r in rounds for f in r[2]], "up": up, "down": down}
+
+
+def ratio(a, b):
+    return a / b if b else float("inf")
+
+
+def mbs(rate):
+    return f"{rate / 1e6:.0f}"
+
+
+def run_all(moord_bin, shim_bin, busybox_tar):
+    moor = measure(dockerref.Moord(moord_bin, shim_bin), busybox_tar)
+    ref = measure(dockerref.Dockerd(), busybox_tar)
+    n = CONTAINERS
+    best, ref_best = min(moor["restore"]), min(ref["restore"])
+    listed, ref_listed = statistics.median(moor["listed"]), statistics.median(ref["listed"])
+    write, ref_write = ratio(moor["down"], moor["up"]), ratio(ref["down"], ref["up"])
+    return [
+        (f"restore {n} running, to all answering exec", f"{best:.2f} s", "dockerd", f"{ref_best:.2f} s",
+         ratio(best, ref_best), lambda r: r <= 0.5),
+        (f"  restore {n}: until all listed (median)", f"{listed:.2f} s", "dockerd", f"{ref_listed:.2f} s",
+         ratio(listed, ref_listed), None),
+        ("writes with daemon down/up (MB/s)", f"{mbs(moor['down'])}/{mbs(moor['up'])}", "dockerd",
+         f"{mbs(ref['down'])}/{mbs(ref['up'])}", write, lambda r: r >= 0.9),
+        ("  dockerd's own down/up ratio (for the record)", f"{write:.3f}", "dockerd", f"{ref_write:.3f}",
+         ratio(write, ref_write), None),
+        (f"daemon CPU, {IDLE_SECONDS} s idle, {n} running", f"{moor['cpu']:.2f} s", "dockerd+containerd",
+         f"{ref['cpu']:.2f} s", ratio(moor["cpu"], ref["cpu"]), lambda r: r < 1),
+        (f"  shims' CPU, {IDLE_SECONDS} s idle (all {n})", f"{moor['shim_cpu']:.2f} s", "containerd-shim-runc-v2",
+         f"{ref['shim_cpu']:.2f} s", ratio(moor["shim_cpu"], ref["shim_cpu"]), None),
+    ]
