@@ -4,6 +4,7 @@ SHELL := /bin/bash
 
 # Debian packages the build, the tests and the benchmarks need.
 APT_PACKAGES := build-essential pkg-config libseccomp-dev libcap-dev libjson-c-dev zlib1g-dev \
+                liblzma-dev libzstd-dev zstd xz-utils \
                 busybox-static iproute2 procps runc conmon docker.io python3 python3-pip jq curl
 # Python packages the integration tests and benchmarks use (real clients).
 PIP_PACKAGES := docker pytest

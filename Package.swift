@@ -59,8 +59,10 @@ let package = Package(
         // --- the daemon's layers ---
         .target(name: "MoorHTTP", dependencies: nio + [logging, .product(name: "NIOHTTP1", package: "swift-nio")]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CLzma", path: "Sources/CLzma"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .systemLibrary(name: "CLinuxFS", path: "Sources/CLinuxFS"),
-        .target(name: "MoorImages", dependencies: ["CZlib", "CLinuxFS", 
+        .target(name: "MoorImages", dependencies: ["CZlib", "CLzma", "CZstd", "CLinuxFS", 
             logging, .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "MoorStore", dependencies: [logging, .product(name: "GRDB", package: "GRDB.swift")]),

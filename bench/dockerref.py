@@ -378,7 +378,7 @@ class EngineDaemon:
                 raise BenchError(f"{self.name}: exec {eid[:12]} in {cid[:12]} still running 10 s after its stream ended")
             time.sleep(0.01)
 
-    def remove_all(self, workers=8, timeout=120):
+    def remove_all(self, workers=32, timeout=120):
         """Best effort `docker rm -f` of every container the bench made."""
         if self.proc is None or self.proc.poll() is not None:
             return

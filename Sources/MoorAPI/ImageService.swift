@@ -78,6 +78,90 @@ public actor ImageService: ImageSource {
             guard let engine else { return false }
             return await engine.layerInUse(diffID)
         })
+        await publish(items)
+        return items
+    }
+
+    public func rawConfig(_ reference: String) async throws -> [UInt8] {
+        try await store.rawConfig(reference)
+    }
+
+    /// `docker load`: the archive streamed from the request body; a "load"
+    /// event per image stored, as dockerd sends.
+    public nonisolated func load<Body: AsyncSequence & Sendable>(
+        _ body: Body, progress: (@Sendable (LoadProgress) async -> Void)?
+    ) async throws -> [LoadedImage] where Body.Element: Sequence, Body.Element.Element == UInt8 {
+        let loaded = try await store.load(body, progress: progress)
+        for image in loaded {
+            await events.publish(EngineEvent(type: "image", action: "load", actorID: image.id,
+                                             attributes: ["name": image.tags.first ?? image.id]))
+        }
+        return loaded
+    }
+
+    /// `docker save`: see `ImageStore.save`; a "save" event per image.
+    public nonisolated func save(
+        _ names: [String],
+        begin: @escaping @Sendable ([String]) async throws -> @Sendable ([UInt8]) async throws -> Void
+    ) async throws {
+        let events = self.events
+        try await store.save(names) { ids in
+            let emit = try await begin(ids)
+            for id in ids {
+                await events.publish(EngineEvent(type: "image", action: "save", actorID: id, attributes: ["name": id]))
+            }
+            return emit
+        }
+        // Layers pinned during the save whose images went meanwhile.
+        await removeUnusedLayers()
+    }
+
+    /// `docker image prune`: images no container uses, per the filters.
+    public func prune(_ filters: ImagePruneFilters) async throws -> (items: [ImageDeleteItem], reclaimed: Int64) {
+        let engine = self.engine
+        let result = try await store.prune(filters, users: { id in
+            guard let engine else { return [] }
+            return await engine.imageUsers(id).map { ImageUser(containerID: $0.id, running: $0.running) }
+        }, layerInUse: { diffID in
+            guard let engine else { return false }
+            return await engine.layerInUse(diffID)
+        })
+        await publish(result.items)
+        // Layers kept for containers since removed, or pinned by a save.
+        await removeUnusedLayers()
+        return result
+    }
+
+    /// The vfs storage driver's copy of an image: its layers merged into
+    /// `directory` (see `ImageStore.materialize`).
+    public nonisolated func materialize(_ imageID: String, into directory: String) async throws {
+        do {
+            try await store.materialize(imageID, into: directory)
+        } catch let error as ImagesError where error.status == 404 {
+            throw EngineError.notFound("No such image: \(imageID)")
+        }
+        await removeUnusedLayers()
+    }
+
+    /// Removes layers no image holds and no container uses: those a save or
+    /// a vfs copy kept pinned while their image was removed, a container's
+    /// once it is gone after its image was force-removed, or a load's whose
+    /// daemon was killed between moving them in and writing the image. The
+    /// daemon calls it at startup (after the engine has loaded its
+    /// containers) and when a container is removed.
+    public func removeUnusedLayers() async {
+        let engine = self.engine
+        do {
+            _ = try await store.pruneLayers(layerInUse: { diffID in
+                guard let engine else { return true }
+                return await engine.layerInUse(diffID)
+            })
+        } catch {
+            logger.warning("image store: cannot remove unused layers", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func publish(_ items: [ImageDeleteItem]) async {
         for item in items {
             switch item {
             case let .untagged(name):
@@ -86,10 +170,5 @@ public actor ImageService: ImageSource {
                 await events.publish(EngineEvent(type: "image", action: "delete", actorID: id, attributes: ["name": id]))
             }
         }
-        return items
-    }
-
-    public func rawConfig(_ reference: String) async throws -> [UInt8] {
-        try await store.rawConfig(reference)
     }
 }

@@ -12,7 +12,8 @@ struct MoorCommand: AsyncParsableCommand {
         version: "moor version \(version)",
         subcommands: [
             RunCommand.self, PsCommand.self, LogsCommand.self, ExecCommand.self, StopCommand.self,
-            KillCommand.self, RmCommand.self, ImagesCommand.self, ImportCommand.self, InspectCommand.self,
+            KillCommand.self, RmCommand.self, ImagesCommand.self, ImportCommand.self, LoadCommand.self, SaveCommand.self,
+            InspectCommand.self,
             InfoCommand.self, VersionCommand.self,
         ]
     )

@@ -58,6 +58,17 @@ public enum ImagesError: Error, Equatable, Sendable, CustomStringConvertible {
         return badEntry(name, "\(call) failed: \(errnoText(code))")
     }
 
+    /// The same error with `context` put before its message (the layer an
+    /// entry was in, the image a step was for).
+    func prefixed(_ context: String) -> ImagesError {
+        switch self {
+        case let .notFound(text): .notFound(context + text)
+        case let .conflict(text): .conflict(context + text)
+        case let .invalid(text): .invalid(context + text)
+        case let .system(text, code): .system(context + text, errno: code)
+        }
+    }
+
     static func errnoText(_ code: Int32) -> String {
         guard let text = strerror(code) else { return "errno \(code)" }
         return String(cString: text)

@@ -13,8 +13,11 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
+import threading
 import time
+import urllib.parse
 from datetime import datetime, timezone
 
 import moortest
@@ -37,10 +40,14 @@ class RestoreDaemon(Daemon):
     def __init__(self, root, binary=None, **kwargs):
         super().__init__(root, **kwargs)
         self.binary = binary or moortest.MOORD
+        # cgroup.procs of a cgroup (the test's own) moord starts in.
+        self.cgroup_procs = None
 
     def command(self):
         command = super().command()
         command[0] = self.binary
+        if self.cgroup_procs:
+            command = ["sh", "-c", 'echo $$ > "$0" && exec "$@"', self.cgroup_procs, *command]
         return command
 
     @property
@@ -72,12 +79,48 @@ class RestoreDaemon(Daemon):
     def log_since(self, offset):
         return self.log()[offset:]
 
+    def start_restored(self, timeout=30):
+        """Starts moord and waits until it logged the end of its restore
+        (the API answers before: a container's state is the stored one
+        until its restore settled)."""
+        offset = len(self.log())
+        self.start()
+        self.wait_log(r"restore finished", offset, timeout=timeout)
+        return self
+
     def wait_log(self, pattern, offset=0, timeout=20):
         """Waits for a line of moord's log (after `offset` characters)
         matching the regular expression; returns the match."""
         regex = re.compile(pattern)
         return wait_until(lambda: regex.search(self.log_since(offset)), timeout=timeout,
                           what=f"moord to log /{pattern}/; its log:\n{self.log_since(offset)[-3000:]}")
+
+
+@contextlib.contextmanager
+def cpu_limited_cgroup(percent):
+    """A cpu cgroup of the test's own, limited to `percent` of one CPU (for
+    a deliberately slow moord); whatever still runs in it at the end is
+    killed and the cgroup removed."""
+    path = os.path.join(CGROUP_ROOT, "cpu", f"moor-restoretest-{os.getpid()}-{time.monotonic_ns()}")
+    os.mkdir(path)
+    try:
+        with open(os.path.join(path, "cpu.cfs_period_us"), "w") as f:
+            f.write("100000")
+        with open(os.path.join(path, "cpu.cfs_quota_us"), "w") as f:
+            f.write(str(int(percent * 1000)))
+        yield os.path.join(path, "cgroup.procs")
+    finally:
+        for _ in range(100):
+            with open(os.path.join(path, "cgroup.procs")) as f:
+                pids = [int(p) for p in f.read().split()]
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            try:
+                os.rmdir(path)
+                break
+            except OSError:
+                time.sleep(0.05)
 
 
 @contextlib.contextmanager
@@ -326,7 +369,8 @@ def events(moor, since_ns, until_ns=None, **filters):
     until_ns = until_ns or time.time_ns()
     query = f"since={since_ns / 1e9:.9f}&until={until_ns / 1e9:.9f}"
     if filters:
-        query += "&filters=" + json.dumps({k: v if isinstance(v, list) else [v] for k, v in filters.items()})
+        query += "&filters=" + urllib.parse.quote(json.dumps({k: v if isinstance(v, list) else [v]
+                                                              for k, v in filters.items()}))
     resp = moor.api("GET", f"/events?{query}", timeout=30)
     assert resp.status == 200, resp
     return [json.loads(line) for line in resp.body.splitlines() if line.strip()]
@@ -348,3 +392,92 @@ def api_ready_seconds(daemon):
         if time.monotonic() - started > 60:
             raise AssertionError(f"moord did not answer within 60 s:\n{daemon.log()[-4000:]}")
         time.sleep(0.01)
+
+
+# ---------------------------------------------------------------------------
+# Containers seen from the host.
+
+def container_file(pid, path):
+    """A file inside a running container (through /proc/PID/root), or None."""
+    try:
+        with open(f"/proc/{pid}/root{path}") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def counter_value(pid, path):
+    """An integer the container keeps in `path` (written by rename, so
+    never seen half-written); None until it exists."""
+    text = container_file(pid, path)
+    return int(text) if text and text.strip() else None
+
+
+def fingerprint(moor, ref):
+    """What a restore must keep of a container, from inspect."""
+    info = moor.inspect(ref)
+    host = info["HostConfig"]
+    return {
+        "Id": info["Id"], "Name": info["Name"], "Image": info["Image"], "Path": info["Path"], "Args": info["Args"],
+        "Pid": info["State"]["Pid"], "Status": info["State"]["Status"], "StartedAt": info["State"]["StartedAt"],
+        "RestartCount": info["RestartCount"], "Labels": info["Config"]["Labels"],
+        "Memory": host.get("Memory"), "PidsLimit": host.get("PidsLimit"), "CpuShares": host.get("CpuShares"),
+        "LogConfig": host.get("LogConfig"), "NetworkMode": host.get("NetworkMode"),
+        "RestartPolicy": host.get("RestartPolicy"),
+    }
+
+
+def wait_managed(moor, ref, timeout=20):
+    """Waits until the daemon really manages the running container again
+    (an exec runs in it), not only lists it."""
+    def ok():
+        # The output, not only the status: the CLI exits 0 for an exec the
+        # daemon refused after the stream was upgraded.
+        result = moor.cli("exec", ref, "echo", "managed", timeout=30)
+        return result.returncode == 0 and result.stdout == "managed\n"
+    wait_until(ok, timeout=timeout, interval=0.2, what=f"an exec to run in {ref}")
+
+
+@contextlib.contextmanager
+def garbage_server(path):
+    """Puts a listener at a shim's socket path that answers every
+    connection with bytes that are not the shim protocol (a broken shim).
+    The real shim keeps its listening socket, now without a path."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(16)
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except (socket.timeout, OSError):
+                continue
+            with contextlib.suppress(OSError):
+                conn.sendall(b"this is not the moor shim protocol\n" * 8)
+            conn.close()
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        server.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+def frames(data):
+    """Docker's multiplexed stream as [(stream, payload)], in order."""
+    out, pos = [], 0
+    while pos < len(data):
+        assert pos + 8 <= len(data), f"truncated frame header at {pos}"
+        length = int.from_bytes(data[pos + 4:pos + 8], "big")
+        out.append((data[pos], data[pos + 8:pos + 8 + length]))
+        pos += 8 + length
+    return out

@@ -180,8 +180,6 @@ def test_cap_add_net_admin_takes_effect(moor):
     assert not effective_caps(moor, "--cap-drop", "ALL") & ((1 << 41) - 1)
 
 
-@pytest.mark.xfail(strict=True, reason="daemon bug: create accepts unknown capabilities (MoorEngine Engine+Create "
-                   "validate does not check CapAdd/CapDrop); start then fails with moor-shim's whole usage text")
 def test_unknown_capability_is_refused_at_create(moor):
     # dockerd: 400 invalid CapAdd: unknown capability: "CAP_MAKE_COFFEE"
     r = moor.api("POST", "/containers/create", body={"Image": "busybox", "Cmd": ["true"],

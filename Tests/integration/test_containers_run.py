@@ -136,15 +136,10 @@ def test_container_init_has_only_stdio_file_descriptors(moor):
     assert stdio_fds(moor, "-i") == [0, 1, 2]
 
 
-@pytest.mark.xfail(strict=True, reason="shim bug: with a TTY the container's init inherits two extra fds (17, 18) on "
-                   "the pty; runc gives the process 0, 1, 2 only")
 def test_container_init_with_tty_has_only_stdio_file_descriptors(moor):
     assert stdio_fds(moor, "-t") == [0, 1, 2]
 
 
-@pytest.mark.xfail(strict=True, reason="shim bug: glibc's posix_spawn (MoorShimClient ChildProcess.spawn) sets glibc's "
-                   "internal signals 32 and 33 to SIG_IGN in moor-shim (sigfillset leaves them out of SETSIGDEF); the "
-                   "dispositions survive exec into the container, which starts with SigIgn 0x180000000")
 def test_container_init_starts_with_default_signal_dispositions(moor):
     r = moor.cli("run", "--rm", "busybox", "grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status")
     values = dict(line.split(":") for line in r.stdout.splitlines())
@@ -166,7 +161,11 @@ WAIT_FOR_SIZE = 'until s=$(stty size 2>/dev/null) && [ -n "$s" ] && [ "$s" != "0
 def test_run_interactive_tty_gets_the_terminal_size_and_exit_code(moor):
     rc, out = moor.in_terminal(f"docker run -it --rm busybox sh -c '{WAIT_FOR_SIZE}'")
     assert rc == 3, out
-    assert out.replace(b"\r", b"").splitlines() == [b"31 97", b"/dev/pts/0"]
+    lines = out.replace(b"\r", b"").splitlines()
+    # the CLI's own resize can lose the race with a container this quick
+    # (dockerd's too): it then says so, which is not the container's output
+    lines = [line for line in lines if line != b"failed to resize tty, using default size"]
+    assert lines == [b"31 97", b"/dev/pts/0"]
 
 
 def test_run_interactive_tty_passes_keystrokes(moor):
@@ -219,8 +218,6 @@ def test_run_of_missing_binary_exits_127(moor):
     assert moor.state("nobin")["ExitCode"] == 127
 
 
-@pytest.mark.xfail(strict=True, reason="daemon bug: the start error says 'Permission denied' (strerror); the docker CLI "
-                   "maps only Go's lowercase 'permission denied' to 126 and exits 125")
 def test_run_of_non_executable_file_exits_126(moor):
     r = moor.cli("run", "--rm", "busybox", "/etc/passwd")
     assert r.returncode == 126, (r.returncode, r.stderr)

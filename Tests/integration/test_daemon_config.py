@@ -125,10 +125,6 @@ def test_sigterm_stops_the_daemon_and_removes_the_socket():
             daemon.cleanup()
 
 
-@pytest.mark.xfail(strict=True, reason="daemon bug: an open GET /events stream holds moord's shutdown for the whole "
-                   "10 s grace period (SystemRoutes.events only ends when the client leaves; nothing ends event "
-                   "subscriptions before HTTPServer.shutdown waits), then NIO reports a leaked promise "
-                   "('Fatal error: leaking promise created at EventLoop.swift:1025')")
 def test_sigterm_with_an_open_event_stream_stops_promptly():
     with temp_root() as root:
         daemon = Daemon(root)
@@ -145,9 +141,6 @@ def test_sigterm_with_an_open_event_stream_stops_promptly():
             daemon.cleanup()
 
 
-@pytest.mark.xfail(strict=True, reason="daemon bug: at startup Sweeper.sweepCgroups (MoorEngine/Restore/Sweeper.swift) "
-                   "rmdirs every empty /sys/fs/cgroup/*/moor/<64 hex> and moor-shims/<64 hex> it has no record of, "
-                   "including those of containers another moord (another data-root) is creating right now")
 def test_daemon_leaves_cgroups_of_other_daemons_alone():
     foreign = os.urandom(32).hex()
     created = []
@@ -185,9 +178,6 @@ def test_relative_data_root_is_refused():
     assert "data-root" in output and "relative/dir" in output
 
 
-@pytest.mark.xfail(strict=True, reason="daemon bug: moord starts with an unknown default log driver (Daemon.serve in "
-                   "MoorDaemon/Daemon.swift never validates log-driver/log-opts at startup; only SIGHUP reload does, "
-                   "via engine.validateLogConfig); dockerd refuses to start")
 def test_unknown_log_driver_in_daemon_json_is_refused():
     output = refused(config={"log-driver": "no-such-driver"})
     assert "no-such-driver" in output

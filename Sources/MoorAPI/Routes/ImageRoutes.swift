@@ -9,6 +9,10 @@ enum ImageRoutes {
     static let routes: [Route] = [
         Route("GET", "/images/json", list),
         Route("POST", "/images/create", create),
+        Route("POST", "/images/load", ImageArchiveRoutes.load),
+        Route("GET", "/images/get", ImageArchiveRoutes.saveMany),
+        Route("POST", "/images/prune", ImageArchiveRoutes.prune),
+        Route("GET", "/images/{name+}/get", ImageArchiveRoutes.saveOne),
         Route("GET", "/images/{name+}/json", inspect),
         Route("GET", "/images/{name+}/history", history),
         Route("POST", "/images/{name+}/tag", tag),

@@ -52,7 +52,7 @@ extension ImageStore {
 
     /// Moves an unpacked layer into place, or drops it when the store
     /// already has that layer.
-    private func installLayer(_ layer: UnpackedLayer) throws {
+    func installLayer(_ layer: UnpackedLayer) throws {
         let diffID = layer.metadata.diffID
         if layers[diffID] != nil {
             try RemoveTree.remove(path: layer.directory)

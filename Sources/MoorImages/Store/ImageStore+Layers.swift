@@ -2,19 +2,20 @@ import Glibc
 import Logging
 
 extension ImageStore {
-    /// Removes the layers no image holds and no container uses (per
-    /// `layerInUse`): those left by a crash between unpacking and writing the
-    /// image, or kept for a container after its image was force-removed.
+    /// Removes the layers no image holds, no container uses (per
+    /// `layerInUse`) and no reader has pinned: those left by a crash between
+    /// moving a load's layers in and writing its images, kept for a container
+    /// after its image was force-removed, or kept while a save read them.
     /// Returns the diffIDs removed.
     public func pruneLayers(layerInUse: @Sendable (String) async -> Bool) async throws -> [String] {
         var candidates = [String]()
-        for diffID in layers.keys.sorted() where !isHeld(diffID) {
+        for diffID in layers.keys.sorted() where isUnused(diffID) {
             if await !layerInUse(diffID) { candidates.append(diffID) }
         }
         // Decide again after the awaits: an import may have taken a layer.
         var doomed = [String]()
         var removed = [String]()
-        for diffID in candidates where layers[diffID] != nil && !isHeld(diffID) {
+        for diffID in candidates where layers[diffID] != nil && isUnused(diffID) {
             doomed.append(try detachLayer(diffID))
             removed.append(diffID)
         }

@@ -52,7 +52,7 @@ extension ImageStore {
         var doomed = [String]()
         var seen = Set<String>()
         for diffID in diffIDs.reversed() where seen.insert(diffID).inserted {
-            guard layers[diffID] != nil, !isHeld(diffID), !busyLayers.contains(diffID) else { continue }
+            guard layers[diffID] != nil, isUnused(diffID), !busyLayers.contains(diffID) else { continue }
             doomed.append(try detachLayer(diffID))
             items.append(.deleted(diffID))
         }

@@ -31,6 +31,9 @@ public actor ImageStore {
     var layers: [String: LayerMetadata]
     /// Familiar reference ("busybox:latest") → image ID.
     var tags: [String: String]
+    /// Layers being read outside the actor (`docker save`, vfs copies), by
+    /// diffID, with how many readers: never deleted while pinned.
+    var pins = [String: Int]()
 
     /// Opens (creating if need be) the store under `root` and reads its
     /// metadata.
@@ -96,7 +99,26 @@ public actor ImageStore {
             id: id, config: config,
             repoTags: references.filter { !$0.contains("@") }.sorted(),
             repoDigests: references.filter { $0.contains("@") }.sorted(),
-            size: size)
+            size: size,
+            layerSizes: config.rootfs.diffIDs.map { layers[$0]?.size ?? 0 })
+    }
+
+    /// Keeps layers from deletion while they are read outside the actor.
+    func pin(_ diffIDs: [String]) {
+        for diffID in diffIDs { pins[diffID, default: 0] += 1 }
+    }
+
+    func unpin(_ diffIDs: [String]) {
+        for diffID in diffIDs {
+            let count = (pins[diffID] ?? 1) - 1
+            pins[diffID] = count > 0 ? count : nil
+        }
+    }
+
+    /// Whether a layer may be deleted now: no image holds it and no reader
+    /// has it pinned (containers are the caller's to check).
+    func isUnused(_ diffID: String) -> Bool {
+        !isHeld(diffID) && pins[diffID] == nil
     }
 
     /// Writes repositories.json for `newTags`; the caller adopts them after.

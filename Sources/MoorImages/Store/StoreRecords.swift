@@ -54,6 +54,9 @@ public struct ImageRecord: Sendable, Equatable {
     public var repoDigests: [String]
     /// Bytes of file content in the image's layers.
     public var size: Int64
+    /// Bytes of file content of each layer, as `config.rootfs.diffIDs`
+    /// (`docker history` shows them per step).
+    public var layerSizes: [Int64] = []
 }
 
 /// One item of Docker's image delete response.

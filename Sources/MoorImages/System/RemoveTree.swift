@@ -35,12 +35,20 @@ enum RemoveTree {
             openat(parentFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         }
         defer { closeFD(fd) }
+        try removeContents(of: fd, subject: subject)
+    }
+
+    /// Empties the directory open as `fd` (an opaque directory's lower
+    /// content in a merged copy).
+    static func removeContents(of fd: Int32, subject: String) throws {
         for child in try names(in: fd, subject: subject) {
             try remove(parentFD: fd, name: child, subject: subject)
         }
     }
 
-    private static func names(in fd: Int32, subject: String) throws -> [[CChar]] {
+    /// The names in the directory open as `fd`, without "." and "..", each
+    /// NUL-terminated for the *at calls.
+    static func names(in fd: Int32, subject: String) throws -> [[CChar]] {
         // fdopendir takes ownership of its descriptor; give it a duplicate.
         let streamFD = try sys("dup", subject) { fcntl(fd, F_DUPFD_CLOEXEC, 0) }
         guard let dir = fdopendir(streamFD) else {

@@ -23,6 +23,9 @@ final class TarParser<Sink: TarSink> {
 
     private let sink: Sink
     private let maxEntrySize: Int64
+    /// Sees every byte of the stream, told apart as headers (and padding)
+    /// or entry content, to rebuild the exact stream later (`docker save`).
+    var recorder: TarSplitRecorder?
     private var state = State.header
     private var block = [UInt8](repeating: 0, count: TarHeader.blockSize)
     private var blockFill = 0
@@ -56,6 +59,16 @@ final class TarParser<Sink: TarSink> {
         }
     }
 
+    /// The entry being read, when the stream stops inside one: a failure
+    /// of the stream under the archive (a truncated gzip) names it.
+    var openEntry: String? {
+        switch state {
+        case .data, .padding: currentName
+        case .metadata: metadataName
+        default: nil
+        }
+    }
+
     /// Checks the archive ended where an archive may end.
     func finish() throws {
         switch state {
@@ -85,6 +98,7 @@ final class TarParser<Sink: TarSink> {
             return try fillBlock(input)
         case let .metadata(typeflag, remaining, padding):
             let count = Int(min(remaining, Int64(input.count)))
+            try recorder?.raw(UnsafeRawBufferPointer(rebasing: input[0..<count]))
             metadata.append(contentsOf: input[0..<count])
             if remaining == Int64(count) {
                 try metadataComplete(typeflag)
@@ -97,9 +111,13 @@ final class TarParser<Sink: TarSink> {
             return try passData(input, remaining: remaining, padding: padding)
         case let .padding(remaining):
             let count = min(remaining, input.count)
+            try recorder?.raw(UnsafeRawBufferPointer(rebasing: input[0..<count]))
             state = remaining == count ? .header : .padding(remaining: remaining - count)
             return count
         case .end:
+            // Record padding after the end marker is part of the stream
+            // (and of its digest): a rebuilt stream must have it too.
+            try recorder?.raw(input)
             return input.count
         }
     }
@@ -108,6 +126,7 @@ final class TarParser<Sink: TarSink> {
     private func fillBlock(_ input: UnsafeRawBufferPointer) throws -> Int {
         let fill = blockFill
         let count = min(TarHeader.blockSize - fill, input.count)
+        try recorder?.raw(UnsafeRawBufferPointer(rebasing: input[0..<count]))
         block.withUnsafeMutableBytes { target in
             UnsafeMutableRawBufferPointer(rebasing: target[fill..<(fill + count)])
                 .copyMemory(from: UnsafeRawBufferPointer(rebasing: input[0..<count]))
@@ -123,6 +142,7 @@ final class TarParser<Sink: TarSink> {
     /// Hands entry content to the sink straight from the input buffer.
     private func passData(_ input: UnsafeRawBufferPointer, remaining: Int64, padding: Int) throws -> Int {
         let count = Int(min(remaining, Int64(input.count)))
+        try recorder?.content(UnsafeRawBufferPointer(rebasing: input[0..<count]))
         try sink.entryData(UnsafeRawBufferPointer(rebasing: input[0..<count]))
         if remaining == Int64(count) {
             try sink.endEntry()

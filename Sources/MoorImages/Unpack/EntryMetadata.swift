@@ -54,6 +54,15 @@ struct EntryMetadata {
     ) throws -> Int {
         var skipped = 0
         for (name, value) in entry.xattrs {
+            // overlayfs reads these from its layers (opaque, redirect,
+            // metacopy...): an archive must not decide what overlayfs shows.
+            if name.hasPrefix("trusted.overlay.") {
+                logger.debug("unpack: overlayfs attribute from the archive dropped", metadata: [
+                    "entry": "\(entry.name)", "xattr": "\(name)",
+                ])
+                skipped += 1
+                continue
+            }
             let code = value.withUnsafeBytes { raw in sysErrno { set(name, raw.baseAddress, raw.count) } }
             if code == 0 { continue }
             let privileged = name.hasPrefix("security.") || name.hasPrefix("trusted.")

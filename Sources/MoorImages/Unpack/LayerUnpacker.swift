@@ -7,13 +7,20 @@ import Logging
 /// - any entry whose parent, resolved inside the layer, is a symbolic link
 ///   (nothing is ever followed: see `DirectoryWalker`);
 /// - hardlinks whose target is outside the layer or not unpacked yet;
-/// - character and block devices (FIFOs are kept).
-/// Modes, owners, times, symlinks, hardlinks and PAX xattrs are preserved;
-/// whiteout files (.wh.*) are kept as plain files. A later entry with the
-/// path of an earlier one replaces it, as Docker's unpacking does.
+/// - character and block devices (FIFOs are kept);
+/// - trusted.overlay.* extended attributes, which would change what
+///   overlayfs shows (they are dropped).
+/// Modes, owners, times, symlinks, hardlinks and PAX xattrs are preserved.
+/// Whiteouts (.wh.*) are kept as plain files or converted to overlayfs'
+/// format (`WhiteoutFormat`). A later entry with the path of an earlier one
+/// replaces it, as Docker's unpacking does. With a `TarSplitRecorder`, the
+/// stream is recorded so `docker save` can give it back byte for byte.
 final class LayerUnpacker: TarSink {
     private let walker: DirectoryWalker
     private let metadata: EntryMetadata
+    private let whiteouts: WhiteoutFormat
+    private let recorder: TarSplitRecorder?
+    private let replaced: ReplacedEntries?
     private let writer = BufferedFileWriter()
     /// The parent directory of the previous entry: archives list a
     /// directory's files together, so most entries reuse it.
@@ -28,10 +35,16 @@ final class LayerUnpacker: TarSink {
     /// Bytes of regular-file content written (hardlinks count once).
     private(set) var contentBytes: Int64 = 0
 
-    /// `rootFD` is the layer's (empty) diff directory; it stays the caller's.
-    init(rootFD: Int32, logger: Logger) {
+    /// `rootFD` is the layer's (empty) diff directory and `layerFD` its
+    /// parent (the layer directory, for replaced entries when recording);
+    /// both stay the caller's.
+    init(rootFD: Int32, logger: Logger, whiteouts: WhiteoutFormat = .keep,
+         recorder: TarSplitRecorder? = nil, layerFD: Int32 = -1) {
         walker = DirectoryWalker(rootFD: rootFD)
         metadata = EntryMetadata(changeOwner: geteuid() == 0, logger: logger)
+        self.whiteouts = whiteouts
+        self.recorder = recorder
+        replaced = recorder.flatMap { layerFD >= 0 ? ReplacedEntries(layerFD: layerFD, recorder: $0) : nil }
     }
 
     deinit {
@@ -49,13 +62,17 @@ final class LayerUnpacker: TarSink {
         if entry.kind == .charDevice || entry.kind == .blockDevice {
             let type = entry.kind == .charDevice ? "character" : "block"
             throw ImagesError.badEntry(entry.name, "\(type) device \(entry.deviceMajor):\(entry.deviceMinor): "
-                + "device nodes are not allowed in an imported image")
+                + "device nodes are not allowed in an image layer")
+        }
+        if whiteouts == .overlay, let whiteout = try Whiteout.classify(components, entry: entry.name) {
+            try convert(whiteout, components: components, entry: entry)
+            return
         }
         let parent = try parentDirectory(components.dropLast(), entry: entry.name)
         let name = cPath(leaf)
-        try clearPlace(parent, name, for: entry)
+        try clearPlace(parent, name, path: components, for: entry)
         switch entry.kind {
-        case .file: try createFile(parent, name, entry)
+        case .file: try createFile(parent, name, entry, path: components)
         case .directory: try createDirectory(parent, name, entry, path: components)
         case .symlink: try createSymlink(parent, name, entry)
         case .hardlink: try createHardlink(parent, name, entry)
@@ -64,7 +81,26 @@ final class LayerUnpacker: TarSink {
         }
     }
 
+    /// A whiteout entry under the overlay format: its content (if any) is
+    /// not stored; the tar-split record keeps it.
+    private func convert(_ whiteout: Whiteout, components: [[UInt8]], entry: TarEntry) throws {
+        switch whiteout {
+        case .skip:
+            return
+        case .opaque:
+            let directory = try parentDirectory(components.dropLast(), entry: entry.name)
+            try Whiteout.markOpaque(directory, entry: entry.name)
+        case let .hide(target):
+            let parent = try parentDirectory(components.dropLast(), entry: entry.name)
+            let name = cPath(target)
+            try clearPlace(parent, name, path: Array(components.dropLast()) + [target], for: entry)
+            try Whiteout.createDevice(parent, name, for: entry, changeOwner: metadata.changeOwner)
+        }
+    }
+
     func entryData(_ bytes: UnsafeRawBufferPointer) throws {
+        // Content of an entry not stored as a file (a whiteout's) is dropped.
+        guard file != nil else { return }
         try writer.append(bytes)
     }
 
@@ -102,14 +138,23 @@ final class LayerUnpacker: TarSink {
     }
 
     /// Removes what an earlier entry left at this path, unless both are
-    /// directories (then the new header only updates the metadata).
-    private func clearPlace(_ parent: Int32, _ name: [CChar], for entry: TarEntry) throws {
+    /// directories (then the new header only updates the metadata). When
+    /// recording, a replaced file or directory is moved aside instead: the
+    /// original stream still holds its content.
+    private func clearPlace(_ parent: Int32, _ name: [CChar], path: [[UInt8]], for entry: TarEntry) throws {
         var info = stat()
         let code = sysErrno { fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) }
         if code == ENOENT { return }
         if code != 0 { throw ImagesError.entryFailure("fstatat", entry.name, errno: code) }
-        let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+        let type = info.st_mode & S_IFMT
+        let isDirectory = type == S_IFDIR
         if isDirectory && entry.kind == .directory { return }
+        if let replaced, isDirectory || type == S_IFREG {
+            // The cached parent may lie inside what moves: look it up again.
+            if isDirectory { parentPath = nil }
+            try replaced.move(parent, name, path: path, entry: entry.name)
+            return
+        }
         if isDirectory {
             // The cached parent may lie inside what goes; keep the descriptor
             // (still valid for this entry) but look it up again next time.
@@ -120,10 +165,14 @@ final class LayerUnpacker: TarSink {
         }
     }
 
-    private func createFile(_ parent: Int32, _ name: [CChar], _ entry: TarEntry) throws {
+    private func createFile(_ parent: Int32, _ name: [CChar], _ entry: TarEntry, path: [[UInt8]]) throws {
         let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
         let fd = try sysEntry("openat", entry.name) { openat(parent, name, flags, 0o600) }
         file = (fd, entry)
+        if let recorder {
+            try recorder.storedFile(path: Array("diff/".utf8) + Array(path.joined(separator: [UInt8(ascii: "/")])),
+                                    size: entry.size)
+        }
         writer.start(fd: fd, entry: entry.name)
     }
 

@@ -79,8 +79,13 @@ func run(_ program: String, _ arguments: [String], input: [UInt8]? = nil) throws
     if input != nil { process.standardInput = inputPipe }
     try process.run()
     if let input {
-        try inputPipe.fileHandleForWriting.write(contentsOf: Data(input))
-        try inputPipe.fileHandleForWriting.close()
+        // Written on another thread: a program that writes as it reads
+        // (gzip, tar) would block on a full output pipe otherwise.
+        let writer = inputPipe.fileHandleForWriting
+        DispatchQueue.global().async {
+            try? writer.write(contentsOf: Data(input))
+            try? writer.close()
+        }
     }
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()

@@ -4,7 +4,7 @@ import Glibc
 /// Streaming gzip decompression over zlib. Concatenated gzip members are one
 /// stream, as Go's gzip reader (Docker's) reads them; data after the last
 /// member that is not another member is an error.
-final class GzipInflater {
+final class GzipInflater: StreamDecompressor {
     private static let outputSize = 1 << 20
     /// zlib keeps a pointer back to its z_stream, so it must not move.
     private let stream: UnsafeMutablePointer<z_stream>
@@ -30,7 +30,7 @@ final class GzipInflater {
     }
 
     /// Decompresses `input`, handing each piece of output to `consume`.
-    func inflate(_ input: UnsafeRawBufferPointer, _ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
+    func decompress(_ input: UnsafeRawBufferPointer, _ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard let base = input.baseAddress, !input.isEmpty else { return }
         // avail_in is 32 bits; HTTP chunks are far smaller, but stay correct.
         var offset = 0
@@ -75,7 +75,7 @@ final class GzipInflater {
     }
 
     /// Checks the stream ended at the end of a member.
-    func finish() throws {
+    func finish(_ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard memberEnded else { throw ImagesError.invalid("the gzip stream is truncated") }
     }
 

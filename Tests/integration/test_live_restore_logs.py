@@ -1,0 +1,240 @@
+"""Container output across daemon downtime: a writer never blocks, every
+line reaches the log driver exactly once with the time the shim read it,
+and when a downtime outlasts the spool bound the oldest undelivered data
+is dropped with an exact marker line and an event."""
+
+import json
+import os
+import re
+import time
+
+import pytest
+
+import restoretest
+from moortest import wait_until
+from restoretest import restore_daemon
+
+LINE = 1024
+# 1 KiB lines "NNNNNNNN<1015 x>\n" as fast as the shell goes; the count is
+# kept in /tmp/progress (by rename) every 100 lines; /tmp/stop ends the
+# writing, /tmp/final then holds the last number.
+FAST_WRITER = ("trap 'exit 0' TERM; p=x; while [ ${#p} -lt 1015 ]; do p=$p$p; done; p=${p:0:1015}; i=0; "
+               "while :; do i=$((i+1)); printf '%08d%s\\n' $i $p; "
+               "if [ $((i % 100)) -eq 0 ]; then echo $i > /tmp/p.new; mv /tmp/p.new /tmp/progress; "
+               "[ -f /tmp/stop ] && break; fi; done; echo $i > /tmp/f.new; mv /tmp/f.new /tmp/final; "
+               "exec sleep 1000")
+
+
+def _burst_writer(count, then="exec sleep 1000"):
+    """Prints 'ready', waits for /tmp/go, writes `count` 1 KiB lines as fast
+    as it can, marks /tmp/done, then runs `then`."""
+    return ("p=x; while [ ${#p} -lt 1015 ]; do p=$p$p; done; p=${p:0:1015}; echo ready; "
+            "while [ ! -f /tmp/go ]; do sleep 0.05; done; i=0; "
+            f"while [ $i -lt {count} ]; do i=$((i+1)); printf '%08d%s\\n' $i $p; done; touch /tmp/done; {then}")
+
+
+def _json_log(daemon, cid):
+    return os.path.join(daemon.data_root, "containers", cid, f"{cid}-json.log")
+
+
+def _read_json_log(path):
+    """The json-file driver's records: [(time ns, stream, log bytes)]."""
+    out = []
+    with open(path, "rb") as f:
+        for raw in f:
+            record = json.loads(raw)
+            out.append((restoretest.parse_timestamp(record["time"]), record["stream"], record["log"]))
+    return out
+
+
+def _count_lines(path, state):
+    """Lines in a growing file, reading only what is new since last time."""
+    with open(path, "rb") as f:
+        f.seek(state.get("offset", 0))
+        data = f.read()
+    complete = data.rfind(b"\n") + 1
+    state["offset"] = state.get("offset", 0) + complete
+    state["lines"] = state.get("lines", 0) + data.count(b"\n", 0, complete)
+    return state["lines"]
+
+
+def _touch_in(pid, path):
+    with open(f"/proc/{pid}/root{path}", "w"):
+        pass
+
+
+def test_fast_writer_never_slows_down_through_a_30s_downtime_and_every_line_arrives_once():
+    downtime = 30
+    with restore_daemon(config={"live-restore": True}) as moor:
+        daemon = moor.daemon
+        # A CPU quota keeps the volume small enough for the debug build to
+        # drain in time; within it the writer goes as fast as it can, so a
+        # blocked write shows at once as a drop in its rate.
+        cid = moor.run_d("--cpus", "0.05", "busybox", "sh", "-c", FAST_WRITER)
+        pid = moor.state(cid)["Pid"]
+        progress = lambda: restoretest.counter_value(pid, "/tmp/progress") or 0  # noqa: E731
+        wait_until(lambda: progress() > 0, what="the writer to start")
+        time.sleep(1)
+        base_from, started = progress(), time.monotonic()
+        time.sleep(4)
+        rate_up = (progress() - base_from) / (time.monotonic() - started)
+        assert rate_up > 200, f"the writer managed only {rate_up:.0f} lines/s with moord up"
+
+        kill_ns = time.time_ns()
+        daemon.kill9()
+        at_kill = progress()
+        samples = [(time.monotonic(), at_kill)]
+        while time.monotonic() - samples[0][0] < downtime:
+            time.sleep(2)
+            samples.append((time.monotonic(), progress()))
+        at_restart = samples[-1][1]
+        restart_ns = time.time_ns()
+        daemon.start()
+        rates = [(b - a) / (tb - ta) for (ta, a), (tb, b) in zip(samples, samples[1:])]
+        assert min(rates) >= 0.5 * rate_up, (
+            f"the writer slowed down while moord was down: {min(rates):.0f} lines/s against {rate_up:.0f} "
+            f"with moord up (2 s windows: {[round(r) for r in rates]})")
+
+        _touch_in(pid, "/tmp/stop")
+        final = int(wait_until(lambda: restoretest.container_file(pid, "/tmp/final"), what="the writer to stop"))
+        path, state = _json_log(daemon, cid), {}
+        last = [0, time.monotonic()]
+
+        def delivered():
+            lines = _count_lines(path, state)
+            if lines != last[0]:
+                last[:] = [lines, time.monotonic()]
+            assert time.monotonic() - last[1] < 30, f"delivery stalled at {lines} of {final} lines"
+            return lines >= final
+        wait_until(delivered, timeout=300, interval=0.5, what=f"{final} lines in the log")
+
+        records = _read_json_log(path)
+        numbers = [int(text[:8]) for _, _, text in records]
+        assert numbers == list(range(1, final + 1)), "lines lost, repeated or out of order"
+        assert all(len(text.encode()) == LINE and stream == "stdout" for _, stream, text in records)
+        times = [t for t, _, _ in records]
+        assert all(a <= b for a, b in zip(times, times[1:])), "timestamps go backwards"
+        # The lines written while moord was down carry the times they were
+        # read, spread over the downtime, not the reconnect time.
+        during = [t for t, _, text in records if at_kill < int(text[:8]) <= at_restart]
+        assert during[0] < kill_ns + 2e9 and during[-1] > restart_ns - 3e9, "timestamps bunch up"
+        assert max(b - a for a, b in zip(during, during[1:])) < 1.5e9
+        assert sum(1 for t in during if t < restart_ns - 10e9) > 0.5 * len(during)
+        tail = moor.cli("logs", "--tail", "2", cid, check=True).stdout.splitlines()
+        assert [int(line[:8]) for line in tail] == [final - 1, final]
+
+
+@pytest.fixture(scope="module")
+def spool_overflow():
+    """Two containers each write 3 MiB while moord is down: one under the
+    daemon's default spool bound (spool-max-size 256k in daemon.json), one
+    with its own bound (log-opt spool-max-size=16m). Yields
+    (moor, bounded id, roomy id, seconds the writing took, restart time)."""
+    count = 3000
+    with restore_daemon(config={"live-restore": True, "spool-max-size": "256k"}) as moor:
+        daemon = moor.daemon
+        bounded = moor.run_d("busybox", "sh", "-c", _burst_writer(count))
+        roomy = moor.run_d("--log-opt", "spool-max-size=16m", "busybox", "sh", "-c", _burst_writer(count))
+        for cid in (bounded, roomy):
+            wait_until(lambda: moor.cli("logs", cid).stdout == "ready\n", what="the first line delivered")
+        pids = {cid: moor.state(cid)["Pid"] for cid in (bounded, roomy)}
+        daemon.kill9()
+        began = time.monotonic()
+        for pid in pids.values():
+            _touch_in(pid, "/tmp/go")
+        for pid in pids.values():
+            wait_until(lambda: restoretest.container_file(pid, "/tmp/done") is not None, timeout=30,
+                       what="the writer to finish while moord is down (a blocked writer never does)")
+        writing = time.monotonic() - began
+        restart_ns = time.time_ns()
+        daemon.start()
+        last_line = b"%08d" % count + b"x" * 1015 + b"\n"
+        for cid in (bounded, roomy):
+            wait_until(lambda: moor.cli("logs", cid, binary=True).stdout.endswith(last_line), timeout=60,
+                       what="the last line delivered")
+        yield moor, bounded, roomy, writing, restart_ns
+
+
+SPOOL_COUNT = 3000
+SPOOL_TOTAL = len("ready\n") + SPOOL_COUNT * LINE
+MARKER = re.compile(r"^\[moor\] (\d+) bytes of container output were dropped.*$", re.M)
+
+
+def test_downtime_longer_than_the_spool_never_blocks_and_counts_every_dropped_byte(spool_overflow):
+    moor, bounded, roomy, writing, restart_ns = spool_overflow
+    assert writing < 20, f"writing 3 MiB took {writing:.1f} s"
+    result = moor.cli("logs", bounded, binary=True, check=True)
+    out, err = result.stdout, result.stderr.decode()
+    lost = [int(n) for n in MARKER.findall(err)]
+    assert lost and err.count("\n") == len(lost), f"stderr holds something else than markers: {err!r}"
+    assert sum(lost) + len(out) == SPOOL_TOTAL, f"markers say {lost} lost, {len(out)} of {SPOOL_TOTAL} arrived"
+    assert out.startswith(b"ready\n"), "output delivered before the downtime was dropped"
+    # The newest output is what is kept: the complete lines after the gap
+    # run without a hole up to the last one, and the bound held.
+    numbers = [int(line[:8]) for line in out.split(b"\n")[1:] if len(line) == LINE - 1]
+    assert numbers == list(range(numbers[0], SPOOL_COUNT + 1)), "lines missing after the gap"
+    assert numbers[0] > 1 and len(out) < 512 * 1024
+    events = [e for e in restoretest.events(moor, restart_ns, type="container", event="log-loss")
+              if e["Actor"]["ID"] == bounded]
+    assert sum(int(e["Actor"]["Attributes"]["bytes"]) for e in events) == sum(lost), events
+
+
+def test_container_with_its_own_spool_bound_loses_nothing(spool_overflow):
+    moor, _, roomy, _, _ = spool_overflow
+    assert moor.inspect(roomy)["HostConfig"]["LogConfig"]["Config"].get("spool-max-size") == "16m"
+    result = moor.cli("logs", roomy, binary=True, check=True)
+    assert result.stderr == b""
+    assert [int(line[:8]) for line in result.stdout.split(b"\n")[1:-1]] == list(range(1, SPOOL_COUNT + 1))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "daemon/shim bug: a loss is logged where the shim noticed it, not where the output is missing: the shim "
+    "appends a loss record with the next data it writes after dropping its oldest segment (CShim/core/spool.c "
+    "commit(), 'the pending loss record then the data record'), and LineAssembler.consume "
+    "(MoorEngine/Logs/LineAssembler.swift) turns each into a marker at that place; one downtime gives several "
+    "markers, each between two consecutive kept lines, and none at the gap (after the last delivered line, "
+    "before the first kept one). Expected: one marker with the whole count, at the gap"))
+def test_spool_loss_shows_as_one_marker_where_the_output_is_missing(spool_overflow):
+    moor, bounded, _, _, _ = spool_overflow
+    resp = moor.api("GET", f"/containers/{bounded}/logs?stdout=1&stderr=1")
+    assert resp.status == 200, resp
+    frames = restoretest.frames(resp.body)
+    kinds = [("marker" if stream == 2 else "ready" if payload == b"ready\n" else "line") for stream, payload in frames]
+    assert kinds.count("marker") == 1, f"{kinds.count('marker')} marker lines for one downtime"
+    assert kinds[:3] == ["ready", "marker", "line"], f"the marker is not where output is missing: {kinds[:8]}"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "daemon bug: when a container exits, handleExit (MoorEngine/Containers/ManagedContainer+Exit.swift:14-21) "
+    "cancels its log drainer after 30 s even when the log driver keeps accepting lines (a slow drain of a large "
+    "backlog, e.g. after a downtime); finishRun then shuts the shim down and nothing ever delivers the rest of "
+    "the spool, so lines never reach the driver and no loss marker says so"))
+def test_backlog_is_delivered_completely_when_a_container_exits_with_a_slow_drain():
+    count = 20000
+    with restore_daemon(config={"live-restore": True}) as moor:
+        daemon = moor.daemon
+        cid = moor.run_d("busybox", "sh", "-c", _burst_writer(count, then="exit 0"))
+        wait_until(lambda: moor.cli("logs", cid).stdout == "ready\n", what="the first line delivered")
+        pid = moor.state(cid)["Pid"]
+        daemon.kill9()
+        _touch_in(pid, "/tmp/go")
+        wait_until(lambda: not restoretest.alive(pid), timeout=30, what="the writer to finish and exit")
+        # A moord with a tenth of a CPU drains the 20 MiB backlog slowly,
+        # but steadily: nothing is failing.
+        with restoretest.cpu_limited_cgroup(10) as procs:
+            daemon.cgroup_procs = procs
+            try:
+                daemon.start(timeout=120)
+                moor.cli("wait", cid, check=True, timeout=120)
+                path, state, last = _json_log(daemon, cid), {}, [-1, time.monotonic()]
+
+                def settled():
+                    lines = _count_lines(path, state)
+                    if lines != last[0]:
+                        last[:] = [lines, time.monotonic()]
+                    return lines == count + 1 or time.monotonic() - last[1] > 5
+                wait_until(settled, timeout=300, interval=0.5, what="the delivery to end")
+                assert state["lines"] == count + 1, f"{state['lines'] - 1} of {count} lines reached the log driver"
+            finally:
+                daemon.stop()
+                daemon.cgroup_procs = None
