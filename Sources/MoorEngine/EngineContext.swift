@@ -51,6 +51,9 @@ public struct ImageDefaults: Sendable, Equatable {
 public protocol ImageSource: Sendable {
     /// The image `reference` names; throws `EngineError` 404 "No such image: REF".
     func resolve(_ reference: String) async throws -> EngineImage
+    /// The image's merged tree, whiteouts applied, copied into `directory`
+    /// (the vfs storage driver: hosts without overlayfs).
+    func materialize(_ imageID: String, into directory: String) async throws
 }
 
 /// What every container shares: settings, plugins, images, the store,

@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -38,6 +39,9 @@ BUSYBOX_TAR = os.path.join(IMAGES, "busybox", "rootfs.tar")
 CGROUP_ROOT = "/sys/fs/cgroup"
 # Where moord puts containers and their shims (cgroup v1 hierarchies).
 CGROUP_PARENTS = ("moor", "moor-shims")
+
+
+LAZY_REAPER = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lazyreaper.py")]
 
 
 def short_tmpdir():
@@ -261,7 +265,7 @@ class Daemon:
     """One moord with its own data-root, exec-root, socket and config file
     under `root`."""
 
-    def __init__(self, root, config=None, args=(), socket_path=None, data_root=None, exec_root=None):
+    def __init__(self, root, config=None, args=(), socket_path=None, data_root=None, exec_root=None, wrapper=()):
         self.root = root
         self.data_root = data_root or os.path.join(root, "data")
         self.exec_root = exec_root or os.path.join(root, "exec")
@@ -269,6 +273,8 @@ class Daemon:
         self.config_path = os.path.join(root, "daemon.json")
         self.config = {} if config is None else config
         self.args = list(args)
+        # A command moord runs under (e.g. lazyreaper.py); SIGTERM reaches moord through it.
+        self.wrapper = list(wrapper)
         self.proc = None
         self.log_path = os.path.join(root, f"moord-{os.getpid()}-{id(self)}.log")
         self.seen_ids = set()
@@ -289,7 +295,7 @@ class Daemon:
     def spawn(self, command=None):
         self.write_config()
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(command or self.command(), stdout=self._log, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(command or (self.wrapper + self.command()), stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, cwd=self.root)
         return self.proc
 

@@ -272,17 +272,21 @@ def mounts_under(path):
         return [line.split()[4] for line in f if line.split()[4].startswith(path + "/")]
 
 
-def traces(daemon, container_id):
+def traces(daemon, container_id, shims=None, mounts=None):
     """Everything on the host that belongs to `container_id`: cgroups,
-    directories, the shim's socket directory, shim processes, mounts."""
+    directories, the shim's socket directory, shim processes, mounts.
+    (`shims` and `mounts`: shim_pids() and mounts_under() when the caller
+    checks many ids at once.)"""
+    shims = shim_pids(daemon) if shims is None else shims
+    mounts = mounts_under(daemon.root) if mounts is None else mounts
     found = cgroup_dirs(container_id)
     for path in (os.path.join(daemon.data_root, "containers", container_id),
                  os.path.join(daemon.exec_root, "containers", container_id),
                  os.path.join(daemon.exec_root, "s", container_id[:32])):
         if os.path.lexists(path):
             found.append(path)
-    found += [f"shim pid {pid}: {line}" for pid, line in shim_pids(daemon).items() if container_id in line]
-    found += [f"mount {point}" for point in mounts_under(daemon.root) if container_id in point]
+    found += [f"shim pid {pid}: {line}" for pid, line in shims.items() if container_id in line]
+    found += [f"mount {point}" for point in mounts if container_id in point]
     return found
 
 

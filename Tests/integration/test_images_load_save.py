@@ -261,7 +261,8 @@ def test_load_from_stdin_with_docker_py_and_progress(moor):
     image = Image([busybox_layer(), tar_bytes([f("hello", b"hi\n")])], tags=["pyload:1", "pyload:alias"])
     archive = oci_archive([image], layer_compression="gzip")
     loaded = moor.client.images.load(archive)
-    assert [i.id for i in loaded] == [image.id]
+    # docker-py gives one Image per "Loaded image:" line.
+    assert {i.id for i in loaded} == {image.id}
     assert sorted(loaded[0].tags) == ["pyload:1", "pyload:alias"]
     # quiet=0: dockerd's progress objects, then the stream lines.
     messages = list(moor.client.api.load_image(archive, quiet=False))
@@ -348,7 +349,7 @@ def test_save_and_load_back_gives_the_same_images(moor, tmp_path):
     assert run_in(moor, "saved:1", LIST_SCRIPT) == MERGED_VIEW
 
 
-def test_save_endpoints_and_errors(moor):
+def test_save_endpoints_and_errors(moor, tmp_path):
     # GET /images/{name}/get and docker-py's image.save().
     response = moor.api("GET", "/v1.41/images/busybox/get")
     assert response.status == 200 and response.header("content-type") == "application/x-tar"
@@ -359,7 +360,7 @@ def test_save_endpoints_and_errors(moor):
     # An unknown name: 404 before any byte of archive.
     response = moor.api("GET", "/v1.41/images/get?names=busybox&names=nosuch:9")
     assert response.status == 404 and "nosuch:9" in response.json()["message"]
-    result = moor.cli("save", "-o", "/dev/null", "nosuch:9")
+    result = moor.cli("save", "-o", str(tmp_path / "never.tar"), "nosuch:9")
     assert result.returncode != 0 and "No such image: nosuch:9" in result.stderr
 
 
@@ -374,7 +375,7 @@ def test_image_prune_dangling_then_all_with_filters(moor, tmp_path):
     result = moor.cli("image", "prune", "-f")
     assert result.returncode == 0, result.stderr
     assert f"deleted: {dangling.id}" in result.stdout
-    assert re.search(r"Total reclaimed space: 5\.\d*kB", result.stdout), result.stdout
+    assert re.search(r"Total reclaimed space: 5(\.\d+)?kB", result.stdout), result.stdout
     ids = moor.image_ids()
     assert dangling.id not in ids and labelled.id in ids and keep.id in ids
     # -a with a label filter, through the API: Docker's response shape.
@@ -409,7 +410,6 @@ def test_layers_are_shared_and_go_with_the_last_user(moor, tmp_path):
     assert moor.cli("exec", cid, "cat", "/shared").stdout == "s" * 1000
     moor.cli("rm", "-f", cid, check=True)
     moor.cli("rmi", second.id, check=True)
-    moor.api("POST", '/v1.41/images/prune?filters={"dangling":["false"]}')
     assert layer_dirs(moor) == before
 
 
@@ -438,7 +438,7 @@ def hostile_cases(outside):
         return archive[:len(archive) - 200_000]
 
     def missing_layer():
-        image = bad_layer()
+        image = Image([tar_bytes([f("ok", b"fine")])])
         manifest = [{"Config": "config.json", "RepoTags": ["ghost:1"], "Layers": ["missing/layer.tar"]}]
         return outer([("config.json", image.config()), ("manifest.json", json.dumps(manifest).encode())])
 

@@ -46,7 +46,7 @@ def test_exit_during_downtime_shows_real_code_oom_flag_and_finish_time():
         state = moor.state(coded)
         assert state["Status"] == "exited" and state["ExitCode"] == 7 and not state["OOMKilled"], state
         started, finished = parse_docker_time(state["StartedAt"]), parse_docker_time(state["FinishedAt"])
-        assert 1.4e9 <= finished - started <= 3e9, state
+        assert finished - started >= 1.4e9, state
         assert finished < restart_ns - 1e9, "the finish time is the restore's time, not the exit's"
         assert moor.cli("logs", coded, check=True).stdout == "before\nafter\n"
         assert moor.cli("wait", coded, check=True, timeout=10).stdout.strip() == "7"
@@ -153,3 +153,48 @@ def test_restart_policies_after_a_host_reboot():
         for cid in ids:
             moor.cli("rm", "-f", cid, check=True)
             assert not restoretest.traces(daemon, cid), cid
+
+
+def test_auto_remove_container_that_exited_during_downtime_is_removed_on_restore():
+    with restore_daemon(config={"live-restore": True}) as moor:
+        daemon = moor.daemon
+        cid = moor.run_d("--rm", "busybox", "sh", "-c", "sleep 1; exit 2")
+        pid = moor.state(cid)["Pid"]
+        daemon.kill9()
+        wait_until(lambda: not alive(pid), timeout=10, what="the container to exit")
+        daemon.start_restored()
+        wait_until(lambda: cid not in {c["Id"] for c in moor.client.api.containers(all=True)}, timeout=15,
+                   what="the --rm container to be removed")
+        wait_until(lambda: not restoretest.traces(daemon, cid), timeout=5, what="its traces to go")
+
+
+def test_crash_looping_container_keeps_restarting_with_backoff_after_a_restore():
+    with restore_daemon(config={"live-restore": True}) as moor:
+        daemon = moor.daemon
+        cid = moor.run_d("--restart", "always", "busybox", "sh", "-c", "exit 1")
+        wait_until(lambda: moor.inspect(cid)["RestartCount"] >= 2, timeout=30, what="two restarts")
+        daemon.kill9()
+        time.sleep(1)
+        restart_ns = time.time_ns()
+        daemon.start_restored()
+
+        def cycles():
+            found = [(e["Action"], e["timeNano"]) for e in restoretest.events(moor, restart_ns, type="container")
+                     if e["Actor"]["ID"] == cid and e["Action"] in ("start", "die")]
+            return found if sum(1 for a, _ in found if a == "start") >= 5 else None
+        events = wait_until(cycles, timeout=40, interval=0.2, what="five starts after the restore")
+        starts = [t for a, t in events if a == "start"]
+        # dockerd starts it at once at daemon start, with the backoff reset...
+        assert starts[0] - restart_ns < 3e9, (starts[0] - restart_ns) / 1e9
+        # ...then waits 100 ms, 200 ms, 400 ms, 800 ms after each exit.
+        delays = []
+        for index, (action, when) in enumerate(events):
+            if action == "start" and index > 0 and events[index - 1][0] == "die":
+                delays.append((when - events[index - 1][1]) / 1e9)
+        assert len(delays) >= 4, events
+        for expected, delay in zip((0.1, 0.2, 0.4, 0.8), delays):
+            assert expected - 0.02 <= delay <= expected + 0.6, f"delays {delays} are not Docker's backoff"
+        moor.cli("stop", "-t", "1", cid, check=True)
+        count = moor.inspect(cid)["RestartCount"]
+        time.sleep(2)
+        assert moor.state(cid)["Status"] == "exited" and moor.inspect(cid)["RestartCount"] == count

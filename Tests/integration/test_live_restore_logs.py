@@ -124,6 +124,28 @@ def test_fast_writer_never_slows_down_through_a_30s_downtime_and_every_line_arri
         assert [int(line[:8]) for line in tail] == [final - 1, final]
 
 
+def test_line_being_written_when_moord_dies_arrives_once_and_whole():
+    # Half a line, then a line longer than 16 KiB (cut into partial
+    # entries) whose first 20 KiB come before the kill and the rest after.
+    script = ("printf 'abc'; head -c 20480 /dev/zero | tr '\\0' y; echo $$ > /tmp/ready; "
+              "while [ ! -f /tmp/go ]; do sleep 0.05; done; printf 'def\\n'; echo end; exec sleep 1000")
+    with restore_daemon(config={"live-restore": True}) as moor:
+        daemon = moor.daemon
+        cid = moor.run_d("busybox", "sh", "-c", script)
+        pid = moor.state(cid)["Pid"]
+        wait_until(lambda: restoretest.container_file(pid, "/tmp/ready"), what="the first part")
+        time.sleep(0.5)  # the 16 KiB partial entry is delivered before the kill
+        daemon.kill9()
+        _touch_in(pid, "/tmp/go")
+        time.sleep(0.5)
+        daemon.start()
+        wait_until(lambda: moor.cli("logs", cid).stdout.endswith("end\n"), what="the rest of the output")
+        assert moor.cli("logs", cid, check=True).stdout == "abc" + "y" * 20480 + "def\nend\n"
+        records = _read_json_log(_json_log(daemon, cid))
+        assert [len(text) for _, _, text in records] == [16384, 20487 - 16384, 4], \
+            "not one 16 KiB partial entry, then the rest of the line, then 'end'"
+
+
 @pytest.fixture(scope="module")
 def spool_overflow():
     """Two containers each write 3 MiB while moord is down: one under the
@@ -204,11 +226,6 @@ def test_spool_loss_shows_as_one_marker_where_the_output_is_missing(spool_overfl
     assert kinds[:3] == ["ready", "marker", "line"], f"the marker is not where output is missing: {kinds[:8]}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "daemon bug: when a container exits, handleExit (MoorEngine/Containers/ManagedContainer+Exit.swift:14-21) "
-    "cancels its log drainer after 30 s even when the log driver keeps accepting lines (a slow drain of a large "
-    "backlog, e.g. after a downtime); finishRun then shuts the shim down and nothing ever delivers the rest of "
-    "the spool, so lines never reach the driver and no loss marker says so"))
 def test_backlog_is_delivered_completely_when_a_container_exits_with_a_slow_drain():
     count = 20000
     with restore_daemon(config={"live-restore": True}) as moor:

@@ -150,8 +150,15 @@ def test_restored_containers_can_be_killed_waited_restarted_started_and_removed(
         killed = moor.run_d("--log-driver", "local", "busybox", "sh", "-c", "echo hello; exec sleep 1000")
         restarted = moor.run_d("busybox", "sleep", "1000")
         forced = moor.run_d("busybox", "sleep", "1000")
+        own_signal = moor.run_d("--stop-signal", "USR1", "--stop-timeout", "30", "busybox", "sh", "-c",
+                                "trap 'exit 4' USR1; while :; do sleep 0.1; done")
         old = {cid: moor.state(cid)["Pid"] for cid in (killed, restarted, forced)}
-        _restart(moor, killed, restarted, forced)
+        _restart(moor, killed, restarted, forced, own_signal)
+
+        # Its own stop signal, still known after the restore.
+        started = time.monotonic()
+        moor.cli("stop", own_signal, check=True)
+        assert moor.state(own_signal)["ExitCode"] == 4 and time.monotonic() - started < 10
 
         waiter = moor.cli_popen("wait", killed)
         time.sleep(0.3)

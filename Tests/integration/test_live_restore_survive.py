@@ -234,12 +234,6 @@ def test_unresponsive_shim_delays_neither_the_api_nor_the_other_containers():
             os.kill(stuck_shim, signal.SIGCONT)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "daemon bug: a container whose restore failed (its shim did not answer HELLO within 5 s) is never taken back "
-    "when the shim answers again, and stays 'running' while exec/stop answer 'is not running'; `docker rm -f` then "
-    "deletes its record but leaves the shim, the container's processes and its cgroups running "
-    "(ManagedContainer+Restore.swift adopt(): the failure is final, no retry; ManagedContainer+Remove.swift "
-    "removeLocked(): no kill when `session` is nil, then tearDown() forgets the container)"))
 def test_shim_that_answers_again_after_a_failed_restore_is_managed_and_removable():
     with restore_daemon(config={"live-restore": True}) as moor:
         daemon = moor.daemon
@@ -275,12 +269,6 @@ def test_broken_shim_is_reported_by_id_and_does_not_delay_the_others():
             assert moor.api("GET", "/_ping").status == 200
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "daemon bug: `docker exec` exits 0 when the daemon refuses to start the exec after upgrading the connection "
-    "(here: a container listed as running whose shim was not restored): ExecRoutes.start (MoorAPI/Routes/"
-    "ExecRoutes.swift:39-47) hijacks first and writes the error into the stream, and ManagedExec.start (MoorEngine/"
-    "Exec/ManagedExec.swift) throws from requireSession() before any exit code is set, so GET /exec/ID/json reports "
-    "ExitCode null and the CLI exits 0; dockerd checks before the upgrade and answers 409"))
 def test_exec_refused_on_an_unrestored_container_fails_the_cli():
     with restore_daemon(config={"live-restore": True}) as moor:
         daemon = moor.daemon

@@ -29,7 +29,7 @@ enum ExecRoutes {
     static func start(_ r: APIRequest) async throws {
         let body = try await r.decode(StartBody.self)
         let id = r.param("id")
-        _ = try await r.engine.inspectExec(id)
+        try await r.engine.checkExecCanStart(id)
         if body.detach ?? false {
             _ = try await r.engine.startExec(id, detach: true)
             try await r.response.send(status: .ok)

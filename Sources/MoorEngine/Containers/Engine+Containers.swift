@@ -153,7 +153,7 @@ extension Engine {
         for container in containers.values {
             let record = await container.snapshot()
             guard record.state.status == .exited || record.state.status == .created, filter.admits(record) else { continue }
-            reclaimed += directorySize(record.rootfs.upperDir)
+            reclaimed += directorySize(record.rootfs.ownDirectory)
             do {
                 try await container.remove(force: false)
                 forget(record.id)

@@ -32,22 +32,48 @@ extension Engine {
         let settings = context.configuration
         let id = ContainerNames.newID()
         let directory = settings.containerDirectory(id)
+        let rootfs = try await prepareRootfs(image: image, directory: directory, driver: settings.storageDriver)
         var record = ContainerRecord(
             id: id, name: name, createdNs: nowNs(), imageReference: reference, imageID: image.id, config: config,
             hostConfig: host, path: path, args: Array(command.dropFirst()),
             settings: CreationSettings(storageDriver: settings.storageDriver, dataRoot: settings.dataRoot,
                                        daemonVersion: settings.daemonVersion),
             logDriver: log.driver, logOptions: log.driverOptions, spoolMaxBytes: log.spoolMax,
-            rootfs: RootfsInfo(driver: settings.storageDriver, lowerDirs: image.layerDirectories,
-                               upperDir: directory + "/upper", workDir: directory + "/work",
-                               mountPoint: directory + "/bundle/rootfs"),
-            directory: directory)
+            rootfs: rootfs, directory: directory)
         record.state.status = .created
         let container = ManagedContainer(context: context, record: record)
-        try await container.persist(record)
+        do {
+            try await container.persist(record)
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
         await register(container, record: record)
         await context.publish("create", container: record)
         return (id, warnings)
+    }
+
+    /// The container's root under the storage driver in use: overlay2
+    /// stacks the image's shared layers under its own upper directory; vfs
+    /// (no overlayfs) gives it a plain copy of the image's merged tree.
+    /// Recorded with the container, which keeps its driver for good.
+    func prepareRootfs(image: EngineImage, directory: String, driver: String) async throws -> RootfsInfo {
+        switch driver {
+        case "vfs":
+            let root = directory + "/rootfs"
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o711])
+                try await context.images.materialize(image.id, into: root)
+            } catch {
+                try? FileManager.default.removeItem(atPath: directory)
+                throw error as? EngineError ?? EngineError.system("vfs: copy image \(image.id) into \(root): \(error)")
+            }
+            return RootfsInfo(driver: "vfs", lowerDirs: [], upperDir: "", workDir: "", mountPoint: root)
+        default:
+            return RootfsInfo(driver: driver, lowerDirs: image.layerDirectories, upperDir: directory + "/upper",
+                              workDir: directory + "/work", mountPoint: directory + "/bundle/rootfs")
+        }
     }
 
     /// The image's defaults under the request's settings, as Docker merges them.

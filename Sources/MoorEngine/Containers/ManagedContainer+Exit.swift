@@ -11,10 +11,24 @@ extension ManagedContainer {
     func handleExit(_ state: ShimProcessState, generation run: Int, moment: RestoreSituation.Moment) async {
         guard run == generation, !detaching else { return }
         if let drainTask {
-            // A log driver that keeps failing must not hold the exit forever.
+            // A log driver that keeps failing must not hold the exit
+            // forever; one that stores slowly (a large backlog after a
+            // downtime) gets all the time it needs.
+            let output = self.output
+            let containerID = id
+            let log = logger
             let timer = Task {
-                try? await Task.sleep(nanoseconds: 30_000_000_000)
-                if !Task.isCancelled { drainTask.cancel() }
+                let noticed = DispatchTime.now().uptimeNanoseconds
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: 1_000_000_000)
+                    let progress = max(noticed, await output.lastStoredNs)
+                    if !Task.isCancelled && DispatchTime.now().uptimeNanoseconds - progress > 30_000_000_000 {
+                        log.error("the log driver stored nothing for 30 s after the container exited; the rest of its output stays in the spool",
+                                  metadata: ["container": "\(containerID)"])
+                        drainTask.cancel()
+                        return
+                    }
+                }
             }
             await drainTask.value
             timer.cancel()
@@ -142,7 +156,7 @@ extension ManagedContainer {
     func waitForShimExit(seconds: Double = 10) async {
         guard let pid = record.shim?.shimPid, pid > 0 else { return }
         let deadline = nowNs() + Int64(seconds * 1e9)
-        while Glibc.kill(pid, 0) == 0 || errno == EPERM {
+        while ProcessLiveness.isRunning(pid) {
             if nowNs() > deadline {
                 logger.warning("the shim did not exit after SHUTDOWN", metadata: ["container": "\(id)", "pid": "\(pid)"])
                 return

@@ -45,6 +45,9 @@ extension ManagedContainer {
                 try? await session.signal(signal: SIGKILL, all: true)
                 if record.state.status == .paused { try? await session.resume() }
                 _ = await waitForExit(seconds: 30)
+            } else if record.state.isRunning {
+                // No connection to its shim: end it from its cgroup.
+                await killUnmanaged()
             }
         }
         try update { $0.state.status = .removing }
@@ -55,6 +58,8 @@ extension ManagedContainer {
     /// in between leaves a `removing` record the next daemon finishes off.
     func tearDown() async {
         restartTask?.cancel()
+        reattachTask?.cancel()
+        reattachTask = nil
         if let session {
             try? await session.shutdown(kill: true)
             session.channel.close()

@@ -35,8 +35,13 @@ extension ManagedContainer {
             }
             return RestoreOutcome(containerID: id, result: .unchanged)
         }
-        if let socket = record.shim?.socketPath, let session = try? await connect(to: socket) {
-            return await adopt(session)
+        if let socket = record.shim?.socketPath {
+            do {
+                return await adopt(try await connect(to: socket))
+            } catch where shimStillRuns {
+                // Not gone, only not answering: retried in the background.
+                return RestoreOutcome(containerID: id, result: .failed("cannot connect to its shim at \(socket): \(error)"))
+            } catch {}
         }
         if record.state.starting && !record.state.isRunning && record.state.status != .restarting {
             // The previous daemon died before the shim came up: roll back.
@@ -55,6 +60,8 @@ extension ManagedContainer {
     }
 
     private func adopt(_ session: ShimSession) async -> RestoreOutcome {
+        adopting = true
+        defer { adopting = false }
         do {
             let hello = try await session.hello()
             guard hello.isSpoken else {
@@ -91,11 +98,77 @@ extension ManagedContainer {
         }
     }
 
+    /// Restore found the shim but it did not answer in time (stopped,
+    /// overloaded, a slow disk): the container stays listed as running,
+    /// unmanaged (only SIGKILL, `stop`, `rm -f` end it), while the daemon
+    /// keeps trying to take it back, with a growing delay.
+    func retryRestoreLater(_ reason: String) {
+        guard reattachTask == nil, !removed, session == nil, unmanagedReason == nil else { return }
+        unmanagedReason = "its shim did not answer when the daemon started (\(reason)); the daemon keeps trying to take it back"
+        reattachTask = Task { [weak self] in
+            var delay: UInt64 = 500_000_000
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: delay)
+                guard let self, !Task.isCancelled else { return }
+                if await self.retryRestore() { return }
+                delay = min(delay * 2, 10_000_000_000)
+            }
+        }
+    }
+
+    /// One more try; true when there is nothing left to retry.
+    private func retryRestore() async -> Bool {
+        await lock.run {
+            await self.retryRestoreLocked()
+        }
+    }
+
+    private func retryRestoreLocked() async -> Bool {
+        guard isUnmanaged, reattachTask != nil, session == nil, !removed, record.state.isRunning else {
+            reattachTask = nil
+            return true
+        }
+        if adopting { return false }
+        let connected: ShimSession?
+        if let socket = record.shim?.socketPath { connected = try? await connect(to: socket) } else { connected = nil }
+        if connected == nil && shimStillRuns { return false }
+        guard let session = connected else {
+            // The shim is gone: its exit record (or 255) says how it ended.
+            reattachTask = nil
+            unmanagedReason = nil
+            let exit = record.shim.flatMap { try? ExitRecord.read(path: $0.stateDirectory + "/exit") }
+            generation += 1
+            await finishRun(exitCode: exit?.exitCode ?? 255, oomKilled: exit?.oomKilled ?? false,
+                            finishedNs: exit.map { Int64($0.finishedNs) } ?? nowNs(), moment: .daemonStart)
+            return true
+        }
+        let previous = unmanagedReason
+        unmanagedReason = nil
+        let outcome = await adopt(session)
+        switch outcome.result {
+        case .failed:
+            unmanagedReason = previous
+            return false
+        default:
+            reattachTask = nil
+            logger.info("container restored after a retry", metadata: ["container": "\(id)", "result": "\(outcome.result)"])
+            return true
+        }
+    }
+
+    /// The container's shim process is still there (whatever its socket does).
+    var shimStillRuns: Bool {
+        guard let pid = record.shim?.shimPid else { return false }
+        return ProcessLiveness.isShim(pid, of: id)
+    }
+
     /// The daemon is stopping with live restore: let go of the shim without
     /// touching the container.
     func detach() async {
         detaching = true
         restartTask?.cancel()
+        reattachTask?.cancel()
+        reattachTask = nil
         watchTask?.cancel()
         drainTask?.cancel()
         session?.channel.close()

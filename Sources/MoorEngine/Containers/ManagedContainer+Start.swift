@@ -101,7 +101,9 @@ extension ManagedContainer {
     private func prepareDirectories() throws {
         let fm = FileManager.default
         let dir = record.directory
-        for path in [dir, dir + "/bundle", dir + "/shim", record.rootfs.upperDir, record.rootfs.workDir, record.rootfs.mountPoint] {
+        let layered = !record.rootfs.lowerDirs.isEmpty
+        let own = layered ? [record.rootfs.upperDir, record.rootfs.workDir, record.rootfs.mountPoint] : [record.rootfs.mountPoint]
+        for path in [dir, dir + "/bundle", dir + "/shim"] + own {
             do {
                 try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
             } catch {
@@ -131,7 +133,7 @@ extension ManagedContainer {
             privileged: host.privileged ?? false,
             seccomp: !(host.securityOpt ?? []).contains { $0 == "seccomp=unconfined" || $0 == "seccomp:unconfined" })
         let base = try await context.specs.spec(for: key)
-        let layers = [record.rootfs.upperDir] + record.rootfs.lowerDirs
+        let layers = record.rootfs.readableLayers
         let user = try UserResolver(layers: layers).resolve(record.config.user ?? "", groupAdd: host.groupAdd ?? [])
         let files = try writeIdentityFiles()
         return try SpecBuilder(record: record, user: user, hostnamePath: files.hostname, hostsPath: files.hosts,
@@ -180,9 +182,11 @@ extension ManagedContainer {
         var options = ShimStartOptions(id: id, bundle: record.directory + "/bundle", stateDir: shim.stateDirectory)
         options.socketPath = shim.socketPath
         options.spoolMax = record.spoolMaxBytes
-        options.lowerDirs = record.rootfs.lowerDirs
-        options.upperDir = record.rootfs.upperDir
-        options.workDir = record.rootfs.workDir
+        if !record.rootfs.lowerDirs.isEmpty {
+            options.lowerDirs = record.rootfs.lowerDirs
+            options.upperDir = record.rootfs.upperDir
+            options.workDir = record.rootfs.workDir
+        }
         options.stdin = record.config.openStdin ?? false
         options.shimCgroup = "/moor-shims/" + id
         options.seccompCache = context.configuration.execRoot + "/seccomp"

@@ -9,6 +9,8 @@ extension ManagedContainer {
     var isUnmanaged: Bool { unmanagedReason != nil }
 
     func killUnmanaged() async {
+        reattachTask?.cancel()
+        reattachTask = nil
         let cgroupsPath = SpecBuilder.cgroupsPath(of: record)
         for _ in 0..<50 {
             let pids = CgroupProcesses.pids(cgroupsPath: cgroupsPath)

@@ -29,8 +29,12 @@ actor ManagedContainer {
     private(set) var removed = false
     /// Set when the daemon stops: tasks end without treating it as an exit.
     var detaching = false
-    /// Restore found a shim whose protocol this daemon does not speak.
+    /// Restore found a shim whose protocol this daemon does not speak, or
+    /// one that did not answer (then `reattachTask` keeps trying).
     var unmanagedReason: String?
+    var reattachTask: Task<Void, Never>?
+    /// A HELLO to the shim is under way (restore or a retry of it).
+    var adopting = false
     /// Tells the engine a container removed itself (`--rm`).
     var onRemoved: (@Sendable (String) async -> Void)?
 

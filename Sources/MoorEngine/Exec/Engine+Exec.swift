@@ -22,6 +22,19 @@ extension Engine {
         try await exec(id).start(detach: detach)
     }
 
+    /// Refuses, before the API upgrades the connection, an exec that cannot
+    /// start: already run, or its container not running (or not managed:
+    /// its shim was not taken back), as dockerd answers 409 before hijacking.
+    public func checkExecCanStart(_ id: String) async throws {
+        let target = try exec(id)
+        if await target.started { throw EngineError.conflict("Error: Exec command \(id) has already run") }
+        let record = await target.container.snapshot()
+        if record.state.status == .paused {
+            throw EngineError.conflict("Container \(record.id) is paused, unpause the container before exec")
+        }
+        _ = try await target.container.requireSession()
+    }
+
     public func inspectExec(_ id: String) async throws -> ExecView {
         try await exec(id).view()
     }
@@ -56,7 +69,7 @@ extension ManagedContainer {
         process["env"] = env
         if let dir = config.workingDir, !dir.isEmpty { process["cwd"] = dir }
         if let user = config.user, !user.isEmpty {
-            let resolved = try UserResolver(layers: [record.rootfs.upperDir] + record.rootfs.lowerDirs).resolve(user)
+            let resolved = try UserResolver(layers: record.rootfs.readableLayers).resolve(user)
             var object: [String: Any] = ["uid": resolved.uid, "gid": resolved.gid]
             if !resolved.additionalGids.isEmpty { object["additionalGids"] = resolved.additionalGids }
             process["user"] = object

@@ -19,12 +19,16 @@ public struct OutputChunk: Sendable, Equatable {
 actor ContainerOutput {
     private var chunkSubscribers: [UUID: AsyncStream<OutputChunk>.Continuation] = [:]
     private var entrySubscribers: [UUID: AsyncStream<LogEntry>.Continuation] = [:]
+    /// When the log driver last stored entries (monotonic ns): an exit
+    /// waits for the drain as long as it makes progress.
+    private(set) var lastStoredNs: UInt64 = 0
 
     func publish(_ chunks: [OutputChunk]) {
         for c in chunkSubscribers.values { for chunk in chunks { c.yield(chunk) } }
     }
 
     func publish(_ entries: [LogEntry]) {
+        lastStoredNs = DispatchTime.now().uptimeNanoseconds
         for c in entrySubscribers.values { for entry in entries { c.yield(entry) } }
     }
 

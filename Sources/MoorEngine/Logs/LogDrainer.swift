@@ -39,10 +39,13 @@ struct LogDrainer: Sendable {
             var chunks: [OutputChunk] = []
             for record in batch.records {
                 if record.seq < from { continue }
+                // A new run's shim reopens the spool of the runs before it:
+                // attach subscribers get only what the driver does not hold.
+                let fresh = Self.undelivered(record, after: delivered)
                 switch record.stream {
-                case .stdout: chunks.append(OutputChunk(source: .stdout, bytes: record.payload))
-                case .stderr: chunks.append(OutputChunk(source: .stderr, bytes: record.payload))
-                case .loss: await reportLoss(record)
+                case .stdout: if !fresh.isEmpty { chunks.append(OutputChunk(source: .stdout, bytes: fresh)) }
+                case .stderr: if !fresh.isEmpty { chunks.append(OutputChunk(source: .stderr, bytes: fresh)) }
+                case .loss: if record.seq > delivered?.seq ?? 0 { await reportLoss(record) }
                 }
                 entries += assembler.consume(record)
             }
@@ -55,6 +58,13 @@ struct LogDrainer: Sendable {
             }
             from = batch.nextSeq
         }
+    }
+
+    /// The bytes of `record` past the driver's last stored position.
+    static func undelivered(_ record: SpoolRecord, after delivered: LogPosition?) -> [UInt8] {
+        guard let delivered, record.seq <= delivered.seq else { return record.payload }
+        guard record.seq == delivered.seq, Int(delivered.offset) < record.payload.count else { return [] }
+        return Array(record.payload[Int(delivered.offset)...])
     }
 
     /// Writes with retries: a failing driver (disk full) must not lose

@@ -68,8 +68,15 @@ public struct RootfsInfo: Codable, Sendable, Equatable {
     public var lowerDirs: [String]
     public var upperDir: String
     public var workDir: String
-    /// Where the shim mounts the root (bundle/rootfs).
+    /// Where the shim mounts the root (bundle/rootfs); vfs: the copy itself.
     public var mountPoint: String
+
+    /// The directories to read the container's files from before it is
+    /// mounted, top-most first (its own layer, then the image's).
+    public var readableLayers: [String] { lowerDirs.isEmpty ? [mountPoint] : [upperDir] + lowerDirs }
+
+    /// What only this container writes (its upper layer, or its vfs copy).
+    public var ownDirectory: String { lowerDirs.isEmpty ? mountPoint : upperDir }
 }
 
 /// One container as the store keeps it (a JSON document). Versioned so a

@@ -44,7 +44,10 @@ extension Engine {
         }
         for outcome in outcomes {
             switch outcome.result {
-            case let .failed(reason), let .unmanaged(reason):
+            case let .failed(reason):
+                context.logger.error("container not restored", metadata: ["container": "\(outcome.containerID)", "reason": "\(reason)"])
+                await containers[outcome.containerID]?.retryRestoreLater(reason)
+            case let .unmanaged(reason):
                 context.logger.error("container not restored", metadata: ["container": "\(outcome.containerID)", "reason": "\(reason)"])
             default:
                 context.logger.info("container restored", metadata: ["container": "\(outcome.containerID)", "result": "\(outcome.result)"])

@@ -35,3 +35,29 @@ enum PsOutput {
         return (titles, rows)
     }
 }
+
+/// Whether a process still runs. `kill(pid, 0)` succeeds on a zombie, and a
+/// shim that exited stays one until its new parent (PID 1, or whatever
+/// subreaper adopted it) reaps it — possibly seconds later: a daemon must not
+/// wait for that. A zombie has already left its cgroups and closed its files.
+enum ProcessLiveness {
+    static func isRunning(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        // "PID (COMM) STATE ...": COMM may hold spaces and parentheses.
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        let rest = stat[stat.index(after: close)...].drop(while: { $0 == " " })
+        guard let state = rest.first else { return false }
+        return state != "Z" && state != "X"
+    }
+}
+
+extension ProcessLiveness {
+    /// Whether `pid` is still the running shim of container `id` (after a
+    /// host reboot the pid may belong to anything else).
+    static func isShim(_ pid: Int32, of id: String) -> Bool {
+        guard pid > 0, isRunning(pid),
+              let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        let args = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        return zip(args, args.dropFirst()).contains { $0 == "--id" && $1 == id }
+    }
+}
