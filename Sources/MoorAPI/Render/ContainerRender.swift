@@ -33,8 +33,9 @@ enum ContainerRender {
             ("MountLabel", ""), ("ProcessLabel", ""), ("AppArmorProfile", ""),
             ("ExecIDs", view.execIDs.isEmpty ? .null : .strings(view.execIDs)),
             ("HostConfig", hostConfig(r)),
+            // vfs has no layers to show: dockerd answers Data null for it.
             ("GraphDriver", [
-                "Data": [
+                "Data": r.rootfs.lowerDirs.isEmpty ? .null : [
                     "LowerDir": .string(r.rootfs.lowerDirs.joined(separator: ":")),
                     "MergedDir": .string(r.rootfs.mountPoint), "UpperDir": .string(r.rootfs.upperDir),
                     "WorkDir": .string(r.rootfs.workDir),
