@@ -52,7 +52,7 @@ void moor_spool_note_loss(moor_spool_t *sp, const struct moor_loss_payload *loss
  * report must not vanish with them). Only a partly acknowledged segment or
  * one holding loss records needs its file read.
  */
-static void undelivered(moor_spool_t *sp, const moor_spool_segment_t *seg, const char *name,
+static void undelivered(moor_spool_t *sp, const moor_spool_segment_t *seg,
                         struct moor_loss_payload *data, struct moor_loss_payload *reported)
 {
     memset(data, 0, sizeof(*data));
@@ -64,6 +64,8 @@ static void undelivered(moor_spool_t *sp, const moor_spool_segment_t *seg, const
                                            seg->last_seq};
         return;
     }
+    char name[32];
+    moor_spool_segment_name(name, sizeof(name), seg->index);
     int fd moor_cleanup_close = openat(sp->dir_fd, name, O_RDONLY | O_CLOEXEC);
     moor_spool_scan_t s;
     if (fd >= 0 && moor_spool_scan_segment(fd, seg->size, 0, sp->acked_seq, &s, NULL) == 0 &&
@@ -77,21 +79,66 @@ static void undelivered(moor_spool_t *sp, const moor_spool_segment_t *seg, const
                                        seg->last_seq};
 }
 
-int moor_spool_drop_oldest(moor_spool_t *sp, moor_err_t *err)
+/* Delete segments[i]'s file and take it out of the table. */
+static int unlink_segment(moor_spool_t *sp, int i, moor_err_t *err)
 {
-    moor_spool_segment_t *seg = &sp->segments[0];
+    moor_spool_segment_t *seg = &sp->segments[i];
     char name[32];
     moor_spool_segment_name(name, sizeof(name), seg->index);
-    struct moor_loss_payload data, reported;
-    undelivered(sp, seg, name, &data, &reported);
     if (unlinkat(sp->dir_fd, name, 0) < 0 && errno != ENOENT)
         return moor_fail_errno(err, "spool `%s`: delete segment %s", sp->dir, name);
-    moor_spool_note_loss(sp, &data, true);
-    moor_spool_note_loss(sp, &reported, false);
     sp->total_bytes -= seg->size;
     sp->n_segments--;
-    memmove(&sp->segments[0], &sp->segments[1], (size_t)sp->n_segments * sizeof(*seg));
+    memmove(seg, seg + 1, (size_t)(sp->n_segments - i) * sizeof(*seg));
     return 0;
+}
+
+static bool loss_is_empty(const struct moor_loss_payload *loss)
+{
+    return loss->bytes == 0 && loss->records == 0;
+}
+
+/* Without a stub (it could not be written): the loss goes out with the next record. */
+static int drop_reporting_later(moor_spool_t *sp, const struct moor_loss_payload *data,
+                                const struct moor_loss_payload *reported, moor_err_t *err)
+{
+    int ret = unlink_segment(sp, 0, err);
+    if (ret == 0) {
+        moor_spool_note_loss(sp, data, true);
+        moor_spool_note_loss(sp, reported, false);
+    }
+    return ret;
+}
+
+int moor_spool_drop_oldest(moor_spool_t *sp, moor_err_t *err)
+{
+    const moor_spool_segment_t *oldest = &sp->segments[0];
+    if (oldest->first_seq == 0 || oldest->last_seq <= sp->acked_seq)
+        return unlink_segment(sp, 0, err); /* empty, or all delivered (a stub included) */
+    /* Behind a stub the next segment goes, its loss merged into the stub. */
+    bool stub = moor_spool_head_is_stub(sp) && sp->n_segments > 2;
+    int victim = stub ? 1 : 0;
+    struct moor_loss_payload data, reported, total = {0};
+    undelivered(sp, &sp->segments[victim], &data, &reported);
+    uint64_t seq = sp->segments[victim].last_seq;
+    if (seq == 0 || (loss_is_empty(&data) && loss_is_empty(&reported)))
+        return unlink_segment(sp, victim, err); /* empty, or every record delivered */
+    moor_spool_merge_loss(&total, &data);
+    moor_spool_merge_loss(&total, &reported);
+    if (stub) {
+        struct moor_loss_payload head_data, head_reported;
+        undelivered(sp, &sp->segments[0], &head_data, &head_reported);
+        moor_spool_merge_loss(&total, &head_reported);
+    }
+    moor_err_t ignored;
+    if (moor_spool_write_stub(sp, sp->segments[0].index, seq, &total, &ignored) < 0)
+        return stub ? unlink_segment(sp, victim, err) : drop_reporting_later(sp, &data, &reported, err);
+    sp->lost_bytes_total += data.bytes;
+    moor_spool_segment_t *head = &sp->segments[0];
+    sp->total_bytes = sp->total_bytes - head->size + MOOR_SPOOL_LOSS_RECORD_SIZE;
+    *head = (moor_spool_segment_t){.index = head->index, .first_seq = seq, .last_seq = seq,
+                                   .size = MOOR_SPOOL_LOSS_RECORD_SIZE, .loss_records = 1};
+    return stub ? unlink_segment(sp, 1, err) : 0;
 }
 
 /*
@@ -131,7 +178,7 @@ static int make_room(moor_spool_t *sp, uint64_t need, moor_err_t *err)
      * The newest segment is never dropped; it alone always leaves room, since
      * segment_max + two records is far below MOOR_SPOOL_MIN_MAX.
      */
-    while (ret == 0 && sp->total_bytes + need > sp->max_bytes && sp->n_segments > 1)
+    while (ret == 0 && sp->total_bytes + need > sp->max_bytes && moor_spool_can_drop(sp))
         ret = moor_spool_drop_oldest(sp, err);
     return ret;
 }
@@ -324,7 +371,7 @@ static int fit_bound(moor_spool_t *sp, moor_err_t *err)
 {
     int ret = 0;
     while (ret == 0 && sp->total_bytes + MOOR_SPOOL_LOSS_RECORD_SIZE > sp->max_bytes)
-        ret = sp->n_segments > 1 ? moor_spool_drop_oldest(sp, err) : create_segment(sp, err);
+        ret = moor_spool_can_drop(sp) ? moor_spool_drop_oldest(sp, err) : create_segment(sp, err);
     return ret;
 }
 

@@ -393,7 +393,7 @@ private func tally(_ records: [Record]) -> (kept: UInt64, lost: UInt64, dataReco
 // MARK: - The bound and loss
 
 @Suite struct SpoolBoundTests {
-    @Test func theFirstDropWritesALossRecordWithTheExactCountBeforeTheNextRecord() throws {
+    @Test func theFirstDropLeavesALossRecordWithTheExactCountWhereTheRecordsWere() throws {
         try withSpool { t in
             // 60000-byte records: one per 64 KiB segment; the 256 KiB bound
             // holds four with room for a loss record, so the fifth drops seq 1.
@@ -402,15 +402,56 @@ private func tally(_ records: [Record]) -> (kept: UInt64, lost: UInt64, dataReco
             #expect(t.segmentFiles().count == 4)
             t.append(bytes(60000, 4), time: 104)
             let recs = t.readAll()
-            #expect(recs.map(\.seq) == [2, 3, 4, 5, 6])
-            #expect(recs[3].stream == lossStream)
-            #expect(recs[3].timeNs == 104)
-            #expect(recs[3].loss == Loss(bytes: 60000, records: 1, firstSeq: 1, lastSeq: 1))
+            // The loss takes the dropped record's place (and seq): a reader
+            // meets it before the first record kept.
+            #expect(recs.map(\.seq) == [1, 2, 3, 4, 5])
+            #expect(recs[0].stream == lossStream)
+            #expect(recs[0].loss == Loss(bytes: 60000, records: 1, firstSeq: 1, lastSeq: 1))
             #expect(recs[4].payload == bytes(60000, 4))
             #expect(t.sp.pointee.lost_bytes_total == 60000)
             #expect(t.sp.pointee.pending_loss_bytes == 0)
             #expect(t.sp.pointee.total_bytes <= t.sp.pointee.max_bytes)
-            #expect(!t.segmentFiles().contains("0000000000000001.seg"))
+            #expect(t.fileBytes("0000000000000001.seg").count == lossRecordSize, "segment 1 is now the stub")
+        }
+    }
+
+    @Test func consecutiveDropsMergeIntoOneLossRecordAtTheGap() throws {
+        try withSpool { t in
+            try t.open(max: 1)
+            for i in 0..<3 { t.append(bytes(1000, UInt8(i))) }
+            #expect(t.ack(3).rc == 0) // delivered before the "downtime"
+            for i in 0..<2000 { t.append(bytes(1000, UInt8(i % 256))) }
+            let recs = t.readAll(from: 4)
+            let losses = recs.filter { $0.loss != nil }
+            try #require(losses.count == 1, "one marker for one downtime")
+            #expect(recs.first?.loss != nil, "the marker comes first, where the output is missing")
+            let lost = try #require(losses[0].loss)
+            #expect(lost.firstSeq == 4)
+            let data = recs.filter(\.isData)
+            #expect(lost.lastSeq == data[0].seq - 1)
+            #expect(lost.records + UInt64(data.count) == 2000)
+            #expect(lost.bytes + UInt64(data.count) * 1000 == 2_000_000)
+            // Seqs of what was kept run without a hole up to the last.
+            #expect(data.map(\.seq) == Array(data[0].seq...data[0].seq + UInt64(data.count) - 1))
+            // Acknowledging the marker reclaims the stub.
+            #expect(t.ack(lost.lastSeq).rc == 0)
+            #expect(!moor_spool_head_is_stub(t.sp))
+            #expect(t.readAll(from: 4).first?.isData == true)
+        }
+    }
+
+    @Test func aStubThatCannotBeWrittenLeavesTheLossForTheNextRecord() throws {
+        try withSpool { t in
+            try t.open(max: 1)
+            for i in 0..<4 { t.append(bytes(60000, UInt8(i))) }
+            // A directory where the stub's temp file goes: its creation fails.
+            try FileManager.default.createDirectory(atPath: t.dir + "/" + segmentName(1) + ".stub",
+                                                    withIntermediateDirectories: false)
+            t.append(bytes(60000, 4))
+            let recs = t.readAll()
+            #expect(recs.map(\.seq) == [2, 3, 4, 5, 6])
+            #expect(recs[3].loss == Loss(bytes: 60000, records: 1, firstSeq: 1, lastSeq: 1))
+            #expect(t.sp.pointee.lost_bytes_total == 60000)
         }
     }
 
@@ -461,9 +502,9 @@ private func tally(_ records: [Record]) -> (kept: UInt64, lost: UInt64, dataReco
             #expect(oldest.first_seq == 1 && oldest.last_seq > 30)
             #expect(t.ack(30).rc == 0)
             #expect(t.segmentFiles().first == "0000000000000001.seg", "a partly acked segment stays")
-            // Push on until that segment goes.
+            // Push on until that segment goes (its file becomes the stub).
             var n = 100
-            while t.segmentFiles().first == "0000000000000001.seg" && n < 2000 {
+            while !moor_spool_head_is_stub(t.sp) && n < 2000 {
                 t.append(bytes(1000, 1))
                 n += 1
             }
@@ -488,11 +529,11 @@ private func tally(_ records: [Record]) -> (kept: UInt64, lost: UInt64, dataReco
             for i in 5..<12 { t.append(bytes(60000, UInt8(i))) }
             t.flushLoss()
             let recs = t.readAll()
-            #expect(recs.first.map { $0.seq > 6 } == true)
             let sum = tally(recs)
             #expect(sum.kept + sum.lost == 12 * 60000)
             #expect(sum.dataRecords + sum.lostRecords == 12)
-            #expect(recs.compactMap(\.loss).first?.firstSeq == 1, "seq 1's loss still reported")
+            #expect(recs.compactMap(\.loss).count == 1, "the drops merged into the stub")
+            #expect(recs.first?.loss?.firstSeq == 1, "seq 1's loss still reported, first")
         }
     }
 

@@ -209,13 +209,6 @@ def test_container_with_its_own_spool_bound_loses_nothing(spool_overflow):
     assert [int(line[:8]) for line in result.stdout.split(b"\n")[1:-1]] == list(range(1, SPOOL_COUNT + 1))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "daemon/shim bug: a loss is logged where the shim noticed it, not where the output is missing: the shim "
-    "appends a loss record with the next data it writes after dropping its oldest segment (CShim/core/spool.c "
-    "commit(), 'the pending loss record then the data record'), and LineAssembler.consume "
-    "(MoorEngine/Logs/LineAssembler.swift) turns each into a marker at that place; one downtime gives several "
-    "markers, each between two consecutive kept lines, and none at the gap (after the last delivered line, "
-    "before the first kept one). Expected: one marker with the whole count, at the gap"))
 def test_spool_loss_shows_as_one_marker_where_the_output_is_missing(spool_overflow):
     moor, bounded, _, _, _ = spool_overflow
     resp = moor.api("GET", f"/containers/{bounded}/logs?stdout=1&stderr=1")

@@ -173,8 +173,22 @@ void moor_spool_segment_name(char *buf, size_t size, uint64_t index);
 bool moor_spool_parse_segment_name(const char *name, uint64_t *index);
 /* Scan DIR and rebuild segments, next_seq and the pending loss. */
 int moor_spool_recover(moor_spool_t *sp, moor_err_t *err);
-/* Delete segments[0], counting its undelivered records as lost. */
+/*
+ * Drop the oldest segment (behind a head stub: the one after it). Its
+ * undelivered records (and the loss its own loss records report) become
+ * the head stub: one loss record, at the seq of the last record dropped,
+ * where the output is missing (spool-stub.c).
+ */
 int moor_spool_drop_oldest(moor_spool_t *sp, moor_err_t *err);
+/* The oldest segment is a stub: loss records only, and not the newest. */
+bool moor_spool_head_is_stub(const moor_spool_t *sp);
+/* Whether the bound can drop a segment: never the newest, nor a stub. */
+bool moor_spool_can_drop(const moor_spool_t *sp);
+/* Replace segment file `index` with one loss record (`seq`, `loss`). */
+int moor_spool_write_stub(moor_spool_t *sp, uint64_t index, uint64_t seq,
+                          const struct moor_loss_payload *loss, moor_err_t *err);
+/* Add `loss` to `sum`: counts added, seq range widened. */
+void moor_spool_merge_loss(struct moor_loss_payload *sum, const struct moor_loss_payload *loss);
 /* Add to the pending loss; `fresh` when these bytes were not yet counted anywhere. */
 void moor_spool_note_loss(moor_spool_t *sp, const struct moor_loss_payload *loss, bool fresh);
 

@@ -1,0 +1,232 @@
+"""The image benchmarks (issue 5), moord against dockerd 20.10 measured in
+the same run through the docker CLI, the real client, on each daemon's
+socket (`docker -H unix://SOCK ...`); each figure is returned as (name,
+value, ref name, ref, ratio, target) like bench_shim's.
+
+Both daemons run side by side, each in a fresh temp dir (dockerref), and
+the rounds alternate between them so that both are measured under the same
+load from elsewhere on the machine:
+  1. `docker load -i` of a ~200 MiB `docker save` archive built at bench
+     time (5 layers: busybox's rootfs, then four of mixed large and small
+     files); the median of 3 rounds, the image removed between rounds;
+  2. `docker run -d` of a 5-layer image of small layers (busybox first,
+     command `sleep 1000`), from invoking the CLI to its return; the median
+     of 10 runs, each container removed (untimed) before the next.
+The median of a `docker ps -q` round trip is printed too: the CLI's own
+start-up is part of every figure here and bounds how low a ratio can go.
+Everything is removed afterwards, failure or not.
+"""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import dockerref
+import savearchive
+
+LOAD_ROUNDS = 3
+RUN_ROUNDS = 10
+PS_ROUNDS = 10
+FILLER_LAYERS = 4
+FILLER_BYTES = 50 << 20
+SMALL_LAYERS = 4
+LOAD_REPO, RUN_REPO = "moor-bench/load", "moor-bench/run"
+CMD = ["sleep", "1000"]
+CLI_TIMEOUT = 300
+
+
+# ---------------------------------------------------------------------------
+# The archives.
+
+def build_archives(work, busybox_tar):
+    """Writes the two archives under `work`: {"load": (path, image id,
+    diffIDs), "run": (...)}. busybox's rootfs tar is the first layer of
+    both, as it is, so that the images can run."""
+    busybox = (busybox_tar, "sha256:" + savearchive.file_sha256(busybox_tar))
+    out = {}
+    for name, repo, count, write in (("load", LOAD_REPO, FILLER_LAYERS, _filler), ("run", RUN_REPO, SMALL_LAYERS, _small)):
+        layers = [busybox]
+        for i in range(1, count + 1):
+            path = os.path.join(work, f"{name}-layer{i}.tar")
+            layers.append((path, write(path, i)))
+        archive = os.path.join(work, f"{name}.tar")
+        image_id = savearchive.write_archive(archive, layers, repo, "latest", CMD)
+        for path, _ in layers[1:]:
+            os.unlink(path)  # in the archive now; only its disk space is left to free
+        out[name] = (archive, image_id, [d for _, d in layers])
+    return out
+
+
+def _filler(path, seed):
+    return savearchive.write_filler_layer(path, seed, FILLER_BYTES)
+
+
+def _small(path, seed):
+    return savearchive.write_small_layer(path, 100 + seed)
+
+
+# ---------------------------------------------------------------------------
+# The client.
+
+def cli(daemon, *args, timeout=CLI_TIMEOUT):
+    """Runs `docker -H unix://SOCK ARGS...`; returns (seconds from exec to
+    exit, stdout). DOCKER_CONFIG points into the daemon's temp dir so the
+    user's CLI config (contexts, plugins, credential helpers) plays no part."""
+    cmd = [dockerref.DOCKER_CLI, "-H", f"unix://{daemon.socket}", *args]
+    t0 = time.perf_counter()
+    result = subprocess.run(cmd, env=daemon.env(), capture_output=True, text=True, timeout=timeout)
+    seconds = time.perf_counter() - t0
+    if result.returncode != 0:
+        raise dockerref.BenchError(f"{daemon.name}: docker {' '.join(args)}: exit {result.returncode}: "
+                                   f"{result.stderr.strip()[-500:]}\n{daemon.log_tail(1500)}")
+    return seconds, result.stdout
+
+
+def image_layers(daemon, reference):
+    """The image's diffIDs as the daemon lists them; None when it has no such image."""
+    status, body = dockerref.api(daemon.socket, "GET", f"/images/{reference}/json")
+    if status == 404:
+        return None
+    if status != 200:
+        raise dockerref.BenchError(f"{daemon.name}: GET /images/{reference}/json: {status} {body[:300]!r}")
+    return json.loads(body)["RootFS"]["Layers"]
+
+
+def load(daemon, archive, reference, diff_ids):
+    """`docker load -i ARCHIVE`: its seconds, once the image is checked to
+    be there with the archive's layers."""
+    seconds, out = cli(daemon, "load", "-i", archive)
+    layers = image_layers(daemon, reference)
+    if layers != diff_ids:
+        raise dockerref.BenchError(f"{daemon.name}: after `docker load` ({out.strip()!r}) {reference} "
+                                   f"has layers {layers}, the archive {diff_ids}")
+    return seconds
+
+
+def remove_image(daemon, reference):
+    """Removes the image and waits until the daemon no longer lists it, so
+    that the next load unpacks every layer again."""
+    dockerref.api_json(daemon.socket, "DELETE", f"/images/{reference}?force=1", expect=(200,), timeout=120)
+    if image_layers(daemon, reference) is not None:
+        raise dockerref.BenchError(f"{daemon.name}: {reference} is still listed after its removal")
+
+
+def settle_disk():
+    """Writes back the dirty pages the last step left (untimed), so that
+    one daemon's writeback does not land in the other's measurement."""
+    os.sync()
+
+
+# ---------------------------------------------------------------------------
+# 1. docker load.
+
+def load_times(daemons, archive, reference, diff_ids):
+    """{daemon: [seconds]} over LOAD_ROUNDS rounds, alternating."""
+    out = {d: [] for d in daemons}
+    for _ in range(LOAD_ROUNDS):
+        for d in daemons:
+            settle_disk()
+            out[d].append(load(d, archive, reference, diff_ids))
+            remove_image(d, reference)
+    settle_disk()
+    return out
+
+
+# ---------------------------------------------------------------------------
+# 2. docker run -d.
+
+def run_once(daemon, reference):
+    """Seconds of `docker run -d --network none IMAGE`, once the container
+    is checked to be running; the container is then removed (untimed)."""
+    seconds, out = cli(daemon, "run", "-d", "--network", "none", reference)
+    cid = out.strip().splitlines()[-1] if out.strip() else ""
+    if len(cid) != 64:
+        raise dockerref.BenchError(f"{daemon.name}: `docker run -d` printed {out!r}, not a container id")
+    daemon.ids.add(cid)
+    state = daemon.inspect(cid)["State"]
+    if not state.get("Running"):
+        raise dockerref.BenchError(f"{daemon.name}: {cid[:12]} is not running after `docker run -d`: {state}")
+    dockerref.api_json(daemon.socket, "DELETE", f"/containers/{cid}?force=1", expect=(204,), timeout=120)
+    return seconds
+
+
+def run_times(daemons, reference):
+    """({daemon: seconds of the image's first run}, {daemon: [seconds]}
+    over RUN_ROUNDS rounds after it, alternating). The first run is kept
+    apart: it also pays one-time costs (the daemon's first use of the
+    image, the CLI binary's page cache), which would move the median of
+    so few rounds; it is printed for the record."""
+    first = {d: run_once(d, reference) for d in daemons}
+    out = {d: [] for d in daemons}
+    for _ in range(RUN_ROUNDS):
+        for d in daemons:
+            out[d].append(run_once(d, reference))
+    return first, out
+
+
+def ps_times(daemons):
+    """{daemon: [seconds]} of `docker ps -q`: the CLI's own cost."""
+    out = {d: [] for d in daemons}
+    for _ in range(PS_ROUNDS):
+        for d in daemons:
+            out[d].append(cli(d, "ps", "-q")[0])
+    return out
+
+
+# ---------------------------------------------------------------------------
+
+def measure(moor, ref, busybox_tar, work):
+    """Both daemons' figures: {"load": {daemon: [s]}, "run": ..., "ps": ...,
+    "first": {daemon: s}, "mib": the load archive's MiB}."""
+    archives = build_archives(work, busybox_tar)
+    daemons = (moor, ref)
+    for d in daemons:
+        d.start()
+    load_archive, _, load_layers = archives["load"]
+    out = {"mib": os.path.getsize(load_archive) / (1 << 20)}
+    out["load"] = load_times(daemons, load_archive, f"{LOAD_REPO}:latest", load_layers)
+    run_archive, _, run_layers = archives["run"]
+    for d in daemons:
+        load(d, run_archive, f"{RUN_REPO}:latest", run_layers)
+    out["first"], out["run"] = run_times(daemons, f"{RUN_REPO}:latest")
+    out["ps"] = ps_times(daemons)
+    return out
+
+
+def ratio(a, b):
+    return a / b if b else float("inf")
+
+
+def run_all(moord_bin, shim_bin, busybox_tar):
+    daemons, errors = [], []
+    work = tempfile.mkdtemp(prefix="mb-images-", dir="/tmp")
+    try:
+        daemons.append(dockerref.Moord(moord_bin, shim_bin))
+        daemons.append(dockerref.Dockerd())
+        out = measure(daemons[0], daemons[1], busybox_tar, work)
+    finally:
+        for d in daemons:
+            try:
+                d.cleanup()
+            except Exception as e:  # the other daemon is still cleaned up
+                print(f"bench cleanup: {e}", file=sys.stderr)
+                errors.append(e)
+        shutil.rmtree(work, ignore_errors=True)
+    if errors:
+        raise errors[0]
+    moor, ref = daemons
+    med = {key: {d: statistics.median(out[key][d]) for d in daemons} for key in ("load", "run", "ps")}
+    return [
+        (f"docker load, {out['mib']:.0f} MiB in 5 layers (median {LOAD_ROUNDS})", f"{med['load'][moor]:.2f} s",
+         "dockerd", f"{med['load'][ref]:.2f} s", ratio(med["load"][moor], med["load"][ref]), lambda r: r <= 0.7),
+        (f"docker run -d, 5 layers (median of {RUN_ROUNDS})", f"{med['run'][moor] * 1000:.0f} ms",
+         "dockerd", f"{med['run'][ref] * 1000:.0f} ms", ratio(med["run"][moor], med["run"][ref]), lambda r: r <= 0.4),
+        ("  docker run -d, the image's first run", f"{out['first'][moor] * 1000:.0f} ms",
+         "dockerd", f"{out['first'][ref] * 1000:.0f} ms", ratio(out["first"][moor], out["first"][ref]), None),
+        (f"  CLI floor: docker ps -q (median of {PS_ROUNDS})", f"{med['ps'][moor] * 1000:.0f} ms",
+         "dockerd", f"{med['ps'][ref] * 1000:.0f} ms", ratio(med["ps"][moor], med["ps"][ref]), None),
+    ]
