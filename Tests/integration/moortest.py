@@ -197,7 +197,8 @@ def demux(data):
 # ---------------------------------------------------------------------------
 # Cleanup of what a daemon and its containers leave on the host.
 
-def _cgroup_dirs(container_id):
+def cgroup_dirs(container_id):
+    """The container's cgroup directories, in every hierarchy."""
     out = []
     for hierarchy in sorted(os.listdir(CGROUP_ROOT)):
         for parent in CGROUP_PARENTS:
@@ -218,7 +219,7 @@ def remove_cgroups(container_ids):
     for cid in container_ids:
         if not cid or "/" in cid:
             continue
-        for top in _cgroup_dirs(cid):
+        for top in cgroup_dirs(cid):
             for dirpath, _, _ in sorted(os.walk(top), key=lambda entry: -entry[0].count("/")):
                 state = os.path.join(dirpath, "freezer.state")
                 if os.path.exists(state):

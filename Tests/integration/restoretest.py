@@ -21,7 +21,7 @@ import urllib.parse
 from datetime import datetime, timezone
 
 import moortest
-from moortest import CGROUP_PARENTS, CGROUP_ROOT, Daemon, Moor, api, wait_until
+from moortest import CGROUP_PARENTS, CGROUP_ROOT, Daemon, Moor, api, cgroup_dirs, wait_until
 
 # A numbered line every INTERVAL seconds, with the container's own clock
 # (/proc/uptime, 10 ms steps) so gaps in the log can be compared with gaps
@@ -256,16 +256,6 @@ def simulate_host_reboot(daemon, container_ids):
 
 # ---------------------------------------------------------------------------
 # What a container leaves on the host.
-
-def cgroup_dirs(container_id):
-    out = []
-    for hierarchy in sorted(os.listdir(CGROUP_ROOT)):
-        for parent in CGROUP_PARENTS:
-            path = os.path.join(CGROUP_ROOT, hierarchy, parent, container_id)
-            if os.path.isdir(path):
-                out.append(path)
-    return out
-
 
 def mounts_under(path):
     with open("/proc/self/mountinfo") as f:
