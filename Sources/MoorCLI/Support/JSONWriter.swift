@@ -1,3 +1,5 @@
+import MoorHTTP
+
 /// Writes `JSON` as text the way the docker CLI shows it: compact for request
 /// bodies and `{{json .}}`, indented by four spaces for `inspect`; strings
 /// escaped as Go's encoder does (`<`, `>`, `&` as `\u003c`…).
@@ -49,27 +51,6 @@ enum JSONWriter {
     }
 
     static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "<", ">", "&", "\u{2028}", "\u{2029}":
-                out += unicodeEscape(scalar.value)
-            case _ where scalar.value < 0x20:
-                out += unicodeEscape(scalar.value)
-            default:
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-
-    private static func unicodeEscape(_ value: UInt32) -> String {
-        let hex = String(value, radix: 16)
-        return "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        JSONStringLiteral.quoted(text)
     }
 }
