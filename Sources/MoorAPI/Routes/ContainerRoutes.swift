@@ -159,6 +159,12 @@ enum ContainerRoutes {
         let openStdin = try await r.engine.inspectContainer(r.param("id")).record.config.openStdin ?? false
         let request = AttachRequest(stdin: r.bool("stdin") && openStdin, stdout: r.bool("stdout"),
                                     stderr: r.bool("stderr"), logs: r.bool("logs"), stream: r.bool("stream"))
+        let detachKeys: DetachKeys
+        do {
+            detachKeys = try DetachKeys(parsing: r.query.string("detachKeys"))
+        } catch {
+            throw APIError(400, error.description)
+        }
         let session = try await r.engine.attach(r.param("id"), request: request)
         let contentType = session.tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream"
         let connection = try await r.response.hijack(contentType: contentType)
@@ -169,29 +175,40 @@ enum ContainerRoutes {
             stdin = nil
         }
         try await pipe(output: session.output, tty: session.tty, into: connection, stdin: stdin,
-                       stdinClosed: { await session.clientClosedStdin() })
+                       stdinClosed: { await session.clientClosedStdin() }, detachKeys: detachKeys)
         throw APIResponseSent()
     }
 
     /// Copies output to a hijacked connection until it ends, and the
     /// client's input to `stdin` until the client half-closes.
     static func pipe(output: AsyncStream<OutputChunk>, tty: Bool, into connection: HijackedStream,
-                     stdin: (@Sendable ([UInt8]) async throws -> Void)?, stdinClosed: @escaping @Sendable () async -> Void) async throws {
-        let input = Task {
+                     stdin: (@Sendable ([UInt8]) async throws -> Void)?, stdinClosed: @escaping @Sendable () async -> Void,
+                     detachKeys: DetachKeys = .standard) async throws {
+        let copyOut = Task {
+            do {
+                for await chunk in output {
+                    try await connection.output.write(bytes: StreamFraming.encode(chunk, tty: tty))
+                }
+            } catch {}
+        }
+        let copyIn = Task {
             guard let stdin else { return }
+            var filter = DetachKeyFilter(detachKeys)
             do {
                 for try await buffer in connection.input {
-                    try await stdin(Array(buffer.readableBytesView))
+                    let (pass, detach) = filter.feed(Array(buffer.readableBytesView))
+                    if !pass.isEmpty { try await stdin(pass) }
+                    if detach {
+                        // The client leaves; the container keeps its stdin open.
+                        copyOut.cancel()
+                        return
+                    }
                 }
             } catch {}
             await stdinClosed()
         }
-        do {
-            for await chunk in output {
-                try await connection.output.write(bytes: StreamFraming.encode(chunk, tty: tty))
-            }
-        } catch {}
-        input.cancel()
+        await copyOut.value
+        copyIn.cancel()
         await connection.output.finish()
     }
 }

@@ -36,6 +36,12 @@ enum ExecRoutes {
             return
         }
         let tty = try await r.engine.execUsesTTY(id)
+        let detachKeys: DetachKeys
+        do {
+            detachKeys = try DetachKeys(parsing: try await r.engine.inspectExec(id).config.detachKeys)
+        } catch let error as DetachKeysError {
+            throw APIError(400, error.description)
+        }
         let connection = try await r.response.hijack(contentType: tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream")
         let session: ExecSession
         do {
@@ -47,7 +53,8 @@ enum ExecRoutes {
             throw APIResponseSent()
         }
         try await ContainerRoutes.pipe(output: session.output, tty: session.tty, into: connection,
-                                       stdin: { try await session.writeStdin($0) }, stdinClosed: { await session.closeStdin() })
+                                       stdin: { try await session.writeStdin($0) }, stdinClosed: { await session.closeStdin() },
+                                       detachKeys: detachKeys)
         throw APIResponseSent()
     }
 

@@ -24,6 +24,8 @@ public struct AttachSession: Sendable {
     /// Ends when the container's current (or next) run ends.
     public let output: AsyncStream<OutputChunk>
     let container: ManagedContainer
+    /// StdinOnce without a terminal, as dockerd: a terminal's client that
+    /// goes (a detach included) leaves the container's stdin open.
     let closeStdinOnEOF: Bool
 
     /// Delivers all of `bytes` to the container's stdin, waiting for it to
@@ -66,7 +68,7 @@ extension Engine {
         continuation.onTermination = { _ in task.cancel() }
         await context.publish("attach", container: record)
         return AttachSession(tty: record.tty, output: stream, container: target,
-                             closeStdinOnEOF: record.config.stdinOnce ?? false)
+                             closeStdinOnEOF: (record.config.stdinOnce ?? false) && !(record.config.tty ?? false))
     }
 }
 

@@ -31,9 +31,15 @@ public struct ExecConfig: Codable, Sendable, Equatable {
         attachStdout = try c.decodeIfPresent(Bool.self, forKey: .attachStdout)
         attachStderr = try c.decodeIfPresent(Bool.self, forKey: .attachStderr)
         privileged = try c.decodeIfPresent(Bool.self, forKey: .privileged)
+        // dockerd decodes as Go does, ignoring case; docker-py sends "detachKeys".
         detachKeys = try c.decodeIfPresent(String.self, forKey: .detachKeys)
+            ?? decoder.container(keyedBy: LowerCamelKeys.self).decodeIfPresent(String.self, forKey: .detachKeys)
         consoleSize = try c.decodeIfPresent([Int].self, forKey: .consoleSize)
     }
+}
+
+private enum LowerCamelKeys: String, CodingKey {
+    case detachKeys
 }
 
 /// What `GET /exec/{id}/json` shows.
