@@ -174,35 +174,26 @@ static void iter_advance(rec_iter_t *it, const struct moor_record_header *h)
 
 /* ---- scanning a segment ---- */
 
-static void loss_add(struct moor_loss_payload *sum, uint64_t bytes, uint64_t records,
-                     uint64_t first, uint64_t last)
-{
-    sum->bytes += bytes;
-    sum->records += records;
-    if (first != 0 && (sum->first_seq == 0 || first < sum->first_seq))
-        sum->first_seq = first;
-    if (last > sum->last_seq)
-        sum->last_seq = last;
-}
-
 static void scan_count(moor_spool_scan_t *s, const struct moor_record_header *h,
                        const struct moor_loss_payload *loss, uint64_t after_seq)
 {
     if (s->first_seq == 0)
         s->first_seq = h->seq;
     s->last_seq = h->seq;
+    if (h->seq > after_seq && s->undelivered_time_ns == 0)
+        s->undelivered_time_ns = h->time_ns;
     if (h->stream == MOOR_STREAM_LOSS) {
         s->loss_records++;
         s->loss_bytes += loss->bytes;
         if (h->seq > after_seq)
-            loss_add(&s->undelivered_loss, loss->bytes, loss->records, loss->first_seq,
-                     loss->last_seq);
+            moor_spool_merge_loss(&s->undelivered_loss, loss);
         return;
     }
     s->data_bytes += h->length;
     s->data_records++;
+    const struct moor_loss_payload record = {h->length, 1, h->seq, h->seq};
     if (h->seq > after_seq)
-        loss_add(&s->undelivered, h->length, 1, h->seq, h->seq);
+        moor_spool_merge_loss(&s->undelivered, &record);
 }
 
 int moor_spool_scan_segment(int fd, uint64_t limit, uint64_t min_seq, uint64_t after_seq,

@@ -40,13 +40,13 @@ void moor_spool_merge_loss(struct moor_loss_payload *sum, const struct moor_loss
  * Segment file `index` becomes the stub, atomically (temp file + rename):
  * a crash leaves either the old file or the stub, never a torn record.
  */
-int moor_spool_write_stub(moor_spool_t *sp, uint64_t index, uint64_t seq,
+int moor_spool_write_stub(moor_spool_t *sp, uint64_t index, uint64_t seq, uint64_t time_ns,
                           const struct moor_loss_payload *loss, moor_err_t *err)
 {
     uint8_t rec[MOOR_SPOOL_LOSS_RECORD_SIZE];
     struct moor_record_header h = {
         .length = MOOR_LOSS_PAYLOAD_SIZE, .stream = MOOR_STREAM_LOSS,
-        .magic = MOOR_RECORD_MAGIC, .seq = seq, .time_ns = moor_now_realtime_ns(),
+        .magic = MOOR_RECORD_MAGIC, .seq = seq, .time_ns = time_ns,
     };
     moor_spool_encode_header(rec, &h);
     moor_spool_encode_loss(rec + MOOR_RECORD_HEADER_SIZE, loss);

@@ -46,37 +46,57 @@ void moor_spool_note_loss(moor_spool_t *sp, const struct moor_loss_payload *loss
         sp->lost_bytes_total += loss->bytes;
 }
 
-/*
- * What deleting `seg` loses: its stdout/stderr records no reader has
- * acknowledged, plus what its unacknowledged loss records report (that
- * report must not vanish with them). Only a partly acknowledged segment or
- * one holding loss records needs its file read.
- */
-static void undelivered(moor_spool_t *sp, const moor_spool_segment_t *seg,
-                        struct moor_loss_payload *data, struct moor_loss_payload *reported)
+/* What deleting a segment loses. */
+typedef struct dropped {
+    struct moor_loss_payload data;     /* its unacknowledged stdout/stderr records */
+    struct moor_loss_payload reported; /* what its unacknowledged loss records report */
+    uint64_t first_time_ns;            /* when its first unacknowledged record was read */
+} dropped_t;
+
+/* The time in the header of the segment's first record; `fallback` if unreadable. */
+static uint64_t first_record_time(int fd, uint64_t fallback)
 {
-    memset(data, 0, sizeof(*data));
-    memset(reported, 0, sizeof(*reported));
+    uint8_t raw[MOOR_RECORD_HEADER_SIZE];
+    struct moor_record_header h;
+    ssize_t n;
+    while ((n = pread(fd, raw, sizeof(raw), 0)) < 0 && errno == EINTR)
+        ;
+    return n == (ssize_t)sizeof(raw) && moor_spool_decode_header(raw, &h) ? h.time_ns : fallback;
+}
+
+/*
+ * What deleting `seg` loses: its records no reader has acknowledged, plus
+ * what its unacknowledged loss records report (that report must not vanish
+ * with them). Only a partly acknowledged segment or one holding loss
+ * records is read whole; otherwise its first header gives the time.
+ */
+static void undelivered(moor_spool_t *sp, const moor_spool_segment_t *seg, dropped_t *out)
+{
+    memset(out, 0, sizeof(*out));
     if (seg->first_seq == 0 || seg->last_seq <= sp->acked_seq)
         return;
-    if (seg->first_seq > sp->acked_seq && seg->loss_records == 0) {
-        *data = (struct moor_loss_payload){seg->data_bytes, seg->data_records, seg->first_seq,
-                                           seg->last_seq};
-        return;
-    }
+    const struct moor_loss_payload whole = {seg->data_bytes, seg->data_records, seg->first_seq,
+                                            seg->last_seq};
     char name[32];
     moor_spool_segment_name(name, sizeof(name), seg->index);
     int fd moor_cleanup_close = openat(sp->dir_fd, name, O_RDONLY | O_CLOEXEC);
+    out->first_time_ns = moor_now_realtime_ns();
+    if (seg->first_seq > sp->acked_seq && seg->loss_records == 0) {
+        out->data = whole;
+        if (fd >= 0)
+            out->first_time_ns = first_record_time(fd, out->first_time_ns);
+        return;
+    }
     moor_spool_scan_t s;
     if (fd >= 0 && moor_spool_scan_segment(fd, seg->size, 0, sp->acked_seq, &s, NULL) == 0 &&
         s.valid_size == seg->size) {
-        *data = s.undelivered;
-        *reported = s.undelivered_loss;
+        out->data = s.undelivered;
+        out->reported = s.undelivered_loss;
+        out->first_time_ns = s.undelivered_time_ns;
         return;
     }
     /* Unreadable: rather count all of it than nothing. */
-    *data = (struct moor_loss_payload){seg->data_bytes, seg->data_records, seg->first_seq,
-                                       seg->last_seq};
+    out->data = whole;
 }
 
 /* Delete segments[i]'s file and take it out of the table. */
@@ -99,13 +119,12 @@ static bool loss_is_empty(const struct moor_loss_payload *loss)
 }
 
 /* Without a stub (it could not be written): the loss goes out with the next record. */
-static int drop_reporting_later(moor_spool_t *sp, const struct moor_loss_payload *data,
-                                const struct moor_loss_payload *reported, moor_err_t *err)
+static int drop_reporting_later(moor_spool_t *sp, const dropped_t *lost, moor_err_t *err)
 {
     int ret = unlink_segment(sp, 0, err);
     if (ret == 0) {
-        moor_spool_note_loss(sp, data, true);
-        moor_spool_note_loss(sp, reported, false);
+        moor_spool_note_loss(sp, &lost->data, true);
+        moor_spool_note_loss(sp, &lost->reported, false);
     }
     return ret;
 }
@@ -118,26 +137,29 @@ int moor_spool_drop_oldest(moor_spool_t *sp, moor_err_t *err)
     /* Behind a stub the next segment goes, its loss merged into the stub. */
     bool stub = moor_spool_head_is_stub(sp) && sp->n_segments > 2;
     int victim = stub ? 1 : 0;
-    struct moor_loss_payload data, reported, total = {0};
-    undelivered(sp, &sp->segments[victim], &data, &reported);
+    dropped_t lost, head;
+    undelivered(sp, &sp->segments[victim], &lost);
     uint64_t seq = sp->segments[victim].last_seq;
-    if (seq == 0 || (loss_is_empty(&data) && loss_is_empty(&reported)))
+    if (seq == 0 || (loss_is_empty(&lost.data) && loss_is_empty(&lost.reported)))
         return unlink_segment(sp, victim, err); /* empty, or every record delivered */
-    moor_spool_merge_loss(&total, &data);
-    moor_spool_merge_loss(&total, &reported);
+    struct moor_loss_payload total = {0};
+    moor_spool_merge_loss(&total, &lost.data);
+    moor_spool_merge_loss(&total, &lost.reported);
+    uint64_t time_ns = lost.first_time_ns;
     if (stub) {
-        struct moor_loss_payload head_data, head_reported;
-        undelivered(sp, &sp->segments[0], &head_data, &head_reported);
-        moor_spool_merge_loss(&total, &head_reported);
+        /* The stub's record carries the time the gap began. */
+        undelivered(sp, &sp->segments[0], &head);
+        moor_spool_merge_loss(&total, &head.reported);
+        time_ns = head.first_time_ns;
     }
     moor_err_t ignored;
-    if (moor_spool_write_stub(sp, sp->segments[0].index, seq, &total, &ignored) < 0)
-        return stub ? unlink_segment(sp, victim, err) : drop_reporting_later(sp, &data, &reported, err);
-    sp->lost_bytes_total += data.bytes;
-    moor_spool_segment_t *head = &sp->segments[0];
-    sp->total_bytes = sp->total_bytes - head->size + MOOR_SPOOL_LOSS_RECORD_SIZE;
-    *head = (moor_spool_segment_t){.index = head->index, .first_seq = seq, .last_seq = seq,
-                                   .size = MOOR_SPOOL_LOSS_RECORD_SIZE, .loss_records = 1};
+    if (moor_spool_write_stub(sp, sp->segments[0].index, seq, time_ns, &total, &ignored) < 0)
+        return stub ? unlink_segment(sp, victim, err) : drop_reporting_later(sp, &lost, err);
+    sp->lost_bytes_total += lost.data.bytes;
+    moor_spool_segment_t *first = &sp->segments[0];
+    sp->total_bytes = sp->total_bytes - first->size + MOOR_SPOOL_LOSS_RECORD_SIZE;
+    *first = (moor_spool_segment_t){.index = first->index, .first_seq = seq, .last_seq = seq,
+                                    .size = MOOR_SPOOL_LOSS_RECORD_SIZE, .loss_records = 1};
     return stub ? unlink_segment(sp, 1, err) : 0;
 }
 

@@ -407,6 +407,7 @@ private func tally(_ records: [Record]) -> (kept: UInt64, lost: UInt64, dataReco
             #expect(recs.map(\.seq) == [1, 2, 3, 4, 5])
             #expect(recs[0].stream == lossStream)
             #expect(recs[0].loss == Loss(bytes: 60000, records: 1, firstSeq: 1, lastSeq: 1))
+            #expect(recs[0].timeNs == 100, "timed when the dropped output was read")
             #expect(recs[4].payload == bytes(60000, 4))
             #expect(t.sp.pointee.lost_bytes_total == 60000)
             #expect(t.sp.pointee.pending_loss_bytes == 0)
@@ -420,13 +421,14 @@ private func tally(_ records: [Record]) -> (kept: UInt64, lost: UInt64, dataReco
             try t.open(max: 1)
             for i in 0..<3 { t.append(bytes(1000, UInt8(i))) }
             #expect(t.ack(3).rc == 0) // delivered before the "downtime"
-            for i in 0..<2000 { t.append(bytes(1000, UInt8(i % 256))) }
+            for i in 0..<2000 { t.append(bytes(1000, UInt8(i % 256)), time: UInt64(1000 + i)) }
             let recs = t.readAll(from: 4)
             let losses = recs.filter { $0.loss != nil }
             try #require(losses.count == 1, "one marker for one downtime")
             #expect(recs.first?.loss != nil, "the marker comes first, where the output is missing")
             let lost = try #require(losses[0].loss)
             #expect(lost.firstSeq == 4)
+            #expect(losses[0].timeNs == 1000, "the gap begins with the first record dropped")
             let data = recs.filter(\.isData)
             #expect(lost.lastSeq == data[0].seq - 1)
             #expect(lost.records + UInt64(data.count) == 2000)

@@ -146,6 +146,8 @@ typedef struct moor_spool_scan {
     struct moor_loss_payload undelivered;
     /* What its loss records with seq > after_seq report, summed. */
     struct moor_loss_payload undelivered_loss;
+    /* The time of its first record with seq > after_seq (0 if none). */
+    uint64_t undelivered_time_ns;
     /* The record at valid_size when its header is intact but it is cut short. */
     uint64_t torn_seq;     /* 0 if none */
     uint64_t torn_length;  /* its payload length */
@@ -184,8 +186,11 @@ int moor_spool_drop_oldest(moor_spool_t *sp, moor_err_t *err);
 bool moor_spool_head_is_stub(const moor_spool_t *sp);
 /* Whether the bound can drop a segment: never the newest, nor a stub. */
 bool moor_spool_can_drop(const moor_spool_t *sp);
-/* Replace segment file `index` with one loss record (`seq`, `loss`). */
-int moor_spool_write_stub(moor_spool_t *sp, uint64_t index, uint64_t seq,
+/*
+ * Replace segment file `index` with one loss record (`seq`, `loss`), timed
+ * `time_ns`: when the first dropped record was read, where the gap begins.
+ */
+int moor_spool_write_stub(moor_spool_t *sp, uint64_t index, uint64_t seq, uint64_t time_ns,
                           const struct moor_loss_payload *loss, moor_err_t *err);
 /* Add `loss` to `sum`: counts added, seq range widened. */
 void moor_spool_merge_loss(struct moor_loss_payload *sum, const struct moor_loss_payload *loss);
