@@ -8,7 +8,9 @@ the rounds alternate between them so that both are measured under the same
 load from elsewhere on the machine:
   1. `docker load -i` of a ~200 MiB `docker save` archive built at bench
      time (5 layers: busybox's rootfs, then four of mixed large and small
-     files); the median of 3 rounds, the image removed between rounds;
+     files); the median of 3 rounds, the image removed between rounds
+     (and, on ext4 without a journal, a wait until the inodes it freed may
+     be reused: see recently_freed_seconds);
   2. `docker run -d` of a 5-layer image of small layers (busybox first,
      command `sleep 1000`), from invoking the CLI to its return; the median
      of 10 runs, each container removed (untimed) before the next.
@@ -37,6 +39,7 @@ SMALL_LAYERS = 4
 LOAD_REPO, RUN_REPO = "moor-bench/load", "moor-bench/run"
 CMD = ["sleep", "1000"]
 CLI_TIMEOUT = 300
+RECENTLY_FREED_SECONDS = 61
 
 
 # ---------------------------------------------------------------------------
@@ -48,7 +51,8 @@ def build_archives(work, busybox_tar):
     both, as it is, so that the images can run."""
     busybox = (busybox_tar, "sha256:" + savearchive.file_sha256(busybox_tar))
     out = {}
-    for name, repo, count, write in (("load", LOAD_REPO, FILLER_LAYERS, _filler), ("run", RUN_REPO, SMALL_LAYERS, _small)):
+    kinds = (("load", LOAD_REPO, FILLER_LAYERS, _filler), ("run", RUN_REPO, SMALL_LAYERS, _small))
+    for name, repo, count, write in kinds:
         layers = [busybox]
         for i in range(1, count + 1):
             path = os.path.join(work, f"{name}-layer{i}.tar")
@@ -108,7 +112,7 @@ def load(daemon, archive, reference, diff_ids):
 
 
 def remove_image(daemon, reference):
-    """Removes the image and waits until the daemon no longer lists it, so
+    """Removes the image and checks that the daemon no longer lists it, so
     that the next load unpacks every layer again."""
     dockerref.api_json(daemon.socket, "DELETE", f"/images/{reference}?force=1", expect=(200,), timeout=120)
     if image_layers(daemon, reference) is not None:
@@ -121,18 +125,54 @@ def settle_disk():
     os.sync()
 
 
+def recently_freed_seconds(path):
+    """How long after a removal the freed inodes still slow down new files
+    on `path`'s filesystem. ext4 without a journal (as on the machine these
+    benches were written on) does not reuse an inode freed less than 60 s
+    ago (its inode table block written back; 360 s while dirty): every new
+    file's allocation walks past each such inode of its block group, so a
+    load just after a removal is slower by how many files were freed near
+    where it writes, whichever daemon freed them. 0 on other filesystems."""
+    st = os.stat(path)
+    device = os.path.basename(os.path.realpath(f"/sys/dev/block/{os.major(st.st_dev)}:{os.minor(st.st_dev)}"))
+    try:
+        with open(f"/sys/fs/ext4/{device}/journal_task") as f:
+            return RECENTLY_FREED_SECONDS if f.read().strip() == "<none>" else 0
+    except OSError:
+        return 0
+
+
+def away_from_tmp_churn(daemon):
+    """Marks the daemon's temp dir as the top of a directory hierarchy
+    (ext4's `chattr +T`, before the daemon makes its data-root in it), so
+    that ext4 puts the data-root in a block group of its own choosing
+    rather than beside the rest of /tmp: on a shared machine other work
+    keeps creating and deleting files there, and the inodes it frees slow
+    down every file a load creates nearby (see recently_freed_seconds).
+    A no-op where the attribute is not supported."""
+    subprocess.run(["chattr", "+T", daemon.root], capture_output=True)
+
+
 # ---------------------------------------------------------------------------
 # 1. docker load.
 
 def load_times(daemons, archive, reference, diff_ids):
-    """{daemon: [seconds]} over LOAD_ROUNDS rounds, alternating."""
+    """{daemon: [seconds]} over LOAD_ROUNDS rounds, alternating. After each
+    round both images are removed, the disk synced, and the next round
+    waits until the inodes the removals freed are no longer recent (see
+    recently_freed_seconds), so that no load pays for the previous round's
+    deletions."""
+    wait = recently_freed_seconds(daemons[0].root)
     out = {d: [] for d in daemons}
-    for _ in range(LOAD_ROUNDS):
+    for n in range(LOAD_ROUNDS):
         for d in daemons:
             settle_disk()
             out[d].append(load(d, archive, reference, diff_ids))
+        for d in daemons:
             remove_image(d, reference)
-    settle_disk()
+        settle_disk()
+        if n + 1 < LOAD_ROUNDS:
+            time.sleep(wait)
     return out
 
 
@@ -185,6 +225,7 @@ def measure(moor, ref, busybox_tar, work):
     archives = build_archives(work, busybox_tar)
     daemons = (moor, ref)
     for d in daemons:
+        away_from_tmp_churn(d)
         d.start()
     load_archive, _, load_layers = archives["load"]
     out = {"mib": os.path.getsize(load_archive) / (1 << 20)}
@@ -199,6 +240,12 @@ def measure(moor, ref, busybox_tar, work):
 
 def ratio(a, b):
     return a / b if b else float("inf")
+
+
+def show_rounds(what, rounds):
+    """Every round's time, for the record: how far the median can be trusted."""
+    for name, seconds in rounds.items():
+        print(f"{what}, {name}: " + " ".join(f"{s:.3f}" for s in seconds) + " s")
 
 
 def run_all(moord_bin, shim_bin, busybox_tar):
@@ -219,11 +266,14 @@ def run_all(moord_bin, shim_bin, busybox_tar):
     if errors:
         raise errors[0]
     moor, ref = daemons
+    for key, what in (("load", "docker load"), ("run", "docker run -d")):
+        show_rounds(what, {d.name: out[key][d] for d in daemons})
     med = {key: {d: statistics.median(out[key][d]) for d in daemons} for key in ("load", "run", "ps")}
     return [
-        (f"docker load, {out['mib']:.0f} MiB in 5 layers (median {LOAD_ROUNDS})", f"{med['load'][moor]:.2f} s",
-         "dockerd", f"{med['load'][ref]:.2f} s", ratio(med["load"][moor], med["load"][ref]), lambda r: r <= 0.7),
-        (f"docker run -d, 5 layers (median of {RUN_ROUNDS})", f"{med['run'][moor] * 1000:.0f} ms",
+        (f"docker load, {out['mib']:.0f} MiB in {FILLER_LAYERS + 1} layers (median {LOAD_ROUNDS})",
+         f"{med['load'][moor]:.2f} s", "dockerd", f"{med['load'][ref]:.2f} s",
+         ratio(med["load"][moor], med["load"][ref]), lambda r: r <= 0.7),
+        (f"docker run -d, {SMALL_LAYERS + 1} layers (median of {RUN_ROUNDS})", f"{med['run'][moor] * 1000:.0f} ms",
          "dockerd", f"{med['run'][ref] * 1000:.0f} ms", ratio(med["run"][moor], med["run"][ref]), lambda r: r <= 0.4),
         ("  docker run -d, the image's first run", f"{out['first'][moor] * 1000:.0f} ms",
          "dockerd", f"{out['first'][ref] * 1000:.0f} ms", ratio(out["first"][moor], out["first"][ref]), None),
