@@ -111,7 +111,8 @@ struct ExecOutputPump: Sendable {
     func run(_ deliver: @Sendable ([OutputChunk]) async -> Void) async throws {
         var from: UInt64 = 1
         while !Task.isCancelled {
-            let batch = try await session.readSpool(process: process, from: from, waitMs: 30_000)
+            let (batch, idle) = try await session.pollSpool(process: process, from: from)
+            if idle { continue }
             if batch.records.isEmpty {
                 let state = try await session.state(process: process)
                 if state.status == .exited && batch.nextSeq >= state.spoolNextSeq { return }

@@ -22,7 +22,8 @@ struct LogDrainer: Sendable {
         var from = try await session.state(process: 0).spoolAckedSeq + 1
         var acked = from - 1
         while !Task.isCancelled {
-            let batch = try await session.readSpool(process: 0, from: from, waitMs: 30_000)
+            let (batch, idle) = try await session.pollSpool(process: 0, from: from)
+            if idle { continue }
             if batch.records.isEmpty {
                 let state = try await session.state(process: 0)
                 if state.status == .exited && batch.nextSeq >= state.spoolNextSeq {

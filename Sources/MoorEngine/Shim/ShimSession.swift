@@ -41,6 +41,21 @@ struct ShimSession: Sendable {
         return try SpoolBatch.decode(try await channel.call(.spoolRead, payload: payload, timeout: timeout))
     }
 
+    /// The longest wait the protocol allows: an idle container costs the
+    /// daemon one request a minute.
+    static let longPollMs: UInt32 = 60_000
+
+    /// A long poll of the spool. `idle` when it came back empty only
+    /// because the wait ran out: the process still runs and nothing was
+    /// written, so the caller can poll again without asking for the state
+    /// (an early empty answer means the process finished).
+    func pollSpool(process: UInt32, from: UInt64) async throws -> (batch: SpoolBatch, idle: Bool) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let batch = try await readSpool(process: process, from: from, waitMs: Self.longPollMs)
+        let waitedMs = (DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
+        return (batch, batch.records.isEmpty && waitedMs + 1_000 >= UInt64(Self.longPollMs))
+    }
+
     func ack(process: UInt32, seq: UInt64) async throws {
         _ = try await call(.spoolAck(process: process, seq: seq))
     }

@@ -42,36 +42,48 @@ final class MemberReceiver {
     /// `makeLayer` is called once, when the first block shows a tar stream;
     /// `keep` when it shows JSON (to account for the memory).
     func feed(_ bytes: UnsafeRawBufferPointer, makeLayer: () throws -> LayerWriter, keep: (Int64) throws -> Void) throws {
-        hasher.update(bufferPointer: bytes)
         received += Int64(bytes.count)
         switch mode {
         case .memory:
+            hasher.update(bufferPointer: bytes)
             buffer.append(contentsOf: bytes)
         case .sniffing:
             buffer.append(contentsOf: bytes)
             if buffer.count >= TarHeader.blockSize { try decide(makeLayer: makeLayer, keep: keep) }
         case let .layer(writer):
+            if !layerHashesMember { hasher.update(bufferPointer: bytes) }
             try inLayer { try writer.feed(bytes) }
         case .hashOnly:
-            break
+            hasher.update(bufferPointer: bytes)
         }
     }
 
+    /// An uncompressed layer's diffID is the digest of the member's very
+    /// bytes: the layer computes it, and the bytes are hashed once.
+    private var layerHashesMember = false
+
     /// The member, complete; a name that is a digest must match the content.
     func finish() throws -> ArchiveMember {
-        let digest = "sha256:" + Hex.string(hasher.finalize())
-        if let named = Self.namedDigest(name), named != digest {
-            throw ImagesError.badEntry(name, "digest mismatch: the content has digest \(digest), "
+        let content: ArchiveMember.Content
+        var digest: String?
+        switch mode {
+        case .memory, .sniffing:
+            content = .bytes(buffer)
+            if case .sniffing = mode { hasher.update(data: buffer) }
+        case let .layer(writer):
+            let layer = try inLayer { try writer.finish() }
+            content = .layer(layer)
+            if layerHashesMember { digest = layer.metadata.diffID }
+        case let .hashOnly(kept):
+            content = kept
+        }
+        let computed = digest ?? "sha256:" + Hex.string(hasher.finalize())
+        if let named = Self.namedDigest(name), named != computed {
+            throw ImagesError.badEntry(name, "digest mismatch: the content has digest \(computed), "
                 + "not the \(named) its name says")
         }
-        let content: ArchiveMember.Content
-        switch mode {
-        case .memory, .sniffing: content = .bytes(buffer)
-        case let .layer(writer): content = .layer(try inLayer { try writer.finish() })
-        case let .hashOnly(kept): content = kept
-        }
         buffer = []
-        return ArchiveMember(name: name, size: size, digest: digest, content: content)
+        return ArchiveMember(name: name, size: size, digest: computed, content: content)
     }
 
     /// The first block tells: JSON text, a tar stream, or something else.
@@ -79,13 +91,17 @@ final class MemberReceiver {
         let head = buffer.prefix(TarHeader.blockSize)
         if Self.looksLikeJSON(head) && size <= Self.maxJSONSize {
             try keep(size)
+            hasher.update(data: buffer)
             mode = .memory
         } else if Self.looksLikeTar(head) {
             let writer = try makeLayer()
             mode = .layer(writer)
+            layerHashesMember = Compression.detect(head) == .none
+            if !layerHashesMember { hasher.update(data: buffer) }
             try inLayer { try buffer.withUnsafeBytes { try writer.feed($0) } }
             buffer = []
         } else {
+            hasher.update(data: buffer)
             mode = .hashOnly(.other(reason: "neither JSON nor a tar stream"))
             buffer = []
         }
