@@ -8,9 +8,10 @@ the rounds alternate between them so that both are measured under the same
 load from elsewhere on the machine:
   1. `docker load -i` of a ~200 MiB `docker save` archive built at bench
      time (5 layers: busybox's rootfs, then four of mixed large and small
-     files); the median of 3 rounds, the image removed between rounds
-     (and, on ext4 without a journal, a wait until the inodes it freed may
-     be reused: see recently_freed_seconds);
+     files), each daemon's data-root on a fresh ext4 of its own (see
+     on_a_fresh_filesystem); the median of 3 rounds, the image removed
+     between rounds (and, on ext4 without a journal, a wait until the
+     inodes it freed may be reused: see recently_freed_seconds);
   2. `docker run -d` of a 5-layer image of small layers (busybox first,
      command `sleep 1000`), from invoking the CLI to its return; the median
      of 10 runs, each container removed (untimed) before the next.
@@ -40,6 +41,7 @@ LOAD_REPO, RUN_REPO = "moor-bench/load", "moor-bench/run"
 CMD = ["sleep", "1000"]
 CLI_TIMEOUT = 300
 RECENTLY_FREED_SECONDS = 61
+DATA_FS_BYTES = 4 << 30  # each daemon's data-root filesystem (sparse)
 
 
 # ---------------------------------------------------------------------------
@@ -142,15 +144,31 @@ def recently_freed_seconds(path):
         return 0
 
 
-def away_from_tmp_churn(daemon):
-    """Marks the daemon's temp dir as the top of a directory hierarchy
-    (ext4's `chattr +T`, before the daemon makes its data-root in it), so
-    that ext4 puts the data-root in a block group of its own choosing
-    rather than beside the rest of /tmp: on a shared machine other work
-    keeps creating and deleting files there, and the inodes it frees slow
-    down every file a load creates nearby (see recently_freed_seconds).
-    A no-op where the attribute is not supported."""
-    subprocess.run(["chattr", "+T", daemon.root], capture_output=True)
+def on_a_fresh_filesystem(daemon, work):
+    """Gives the daemon's data-root an ext4 of its own, made for the bench
+    in a sparse file under `work` and loop-mounted (its default journal
+    on). Both daemons then write into identical, empty filesystems, and a
+    load measures the daemon rather than where on the shared disk it lands
+    and how recently other work freed inodes there (see
+    recently_freed_seconds). The daemon's cleanup unmounts it."""
+    image = os.path.join(work, f"{daemon.name}-data.ext4")
+    with open(image, "wb") as f:
+        f.truncate(DATA_FS_BYTES)
+    for command in (["mkfs.ext4", "-q", "-F", image], ["mount", "-o", "loop", image, daemon.data_root]):
+        os.makedirs(daemon.data_root, exist_ok=True)
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise dockerref.BenchError(f"{' '.join(command)}: {result.stderr.strip()}")
+
+
+def detach_loop_devices(work):
+    """Frees the loop devices still backed by a file under `work` (a lazy
+    unmount leaves its device attached until the filesystem is released)."""
+    for name in os.listdir(work) if os.path.isdir(work) else []:
+        if name.endswith(".ext4"):
+            found = subprocess.run(["losetup", "-j", os.path.join(work, name)], capture_output=True, text=True)
+            for line in found.stdout.splitlines():
+                subprocess.run(["losetup", "-d", line.split(":", 1)[0]], capture_output=True)
 
 
 # ---------------------------------------------------------------------------
@@ -162,7 +180,7 @@ def load_times(daemons, archive, reference, diff_ids):
     waits until the inodes the removals freed are no longer recent (see
     recently_freed_seconds), so that no load pays for the previous round's
     deletions."""
-    wait = recently_freed_seconds(daemons[0].root)
+    wait = max(recently_freed_seconds(d.data_root) for d in daemons)
     out = {d: [] for d in daemons}
     for n in range(LOAD_ROUNDS):
         for d in daemons:
@@ -225,7 +243,7 @@ def measure(moor, ref, busybox_tar, work):
     archives = build_archives(work, busybox_tar)
     daemons = (moor, ref)
     for d in daemons:
-        away_from_tmp_churn(d)
+        on_a_fresh_filesystem(d, work)
         d.start()
     load_archive, _, load_layers = archives["load"]
     out = {"mib": os.path.getsize(load_archive) / (1 << 20)}
@@ -262,6 +280,7 @@ def run_all(moord_bin, shim_bin, busybox_tar):
             except Exception as e:  # the other daemon is still cleaned up
                 print(f"bench cleanup: {e}", file=sys.stderr)
                 errors.append(e)
+        detach_loop_devices(work)
         shutil.rmtree(work, ignore_errors=True)
     if errors:
         raise errors[0]
