@@ -71,6 +71,17 @@ void moor_spool_encode_loss(uint8_t *raw, const struct moor_loss_payload *loss)
     put64(raw + 24, loss->last_seq);
 }
 
+void moor_spool_encode_loss_record(uint8_t *raw, uint64_t seq, uint64_t time_ns,
+                                   const struct moor_loss_payload *loss)
+{
+    struct moor_record_header h = {
+        .length = MOOR_LOSS_PAYLOAD_SIZE, .stream = MOOR_STREAM_LOSS,
+        .magic = MOOR_RECORD_MAGIC, .seq = seq, .time_ns = time_ns,
+    };
+    moor_spool_encode_header(raw, &h);
+    moor_spool_encode_loss(raw + MOOR_RECORD_HEADER_SIZE, loss);
+}
+
 void moor_spool_decode_loss(const uint8_t *raw, struct moor_loss_payload *loss)
 {
     loss->bytes = get64(raw);

@@ -44,12 +44,7 @@ int moor_spool_write_stub(moor_spool_t *sp, uint64_t index, uint64_t seq, uint64
                           const struct moor_loss_payload *loss, moor_err_t *err)
 {
     uint8_t rec[MOOR_SPOOL_LOSS_RECORD_SIZE];
-    struct moor_record_header h = {
-        .length = MOOR_LOSS_PAYLOAD_SIZE, .stream = MOOR_STREAM_LOSS,
-        .magic = MOOR_RECORD_MAGIC, .seq = seq, .time_ns = time_ns,
-    };
-    moor_spool_encode_header(rec, &h);
-    moor_spool_encode_loss(rec + MOOR_RECORD_HEADER_SIZE, loss);
+    moor_spool_encode_loss_record(rec, seq, time_ns, loss);
     char name[32], temp[40];
     moor_spool_segment_name(name, sizeof(name), index);
     snprintf(temp, sizeof(temp), "%s.stub", name);

@@ -248,19 +248,6 @@ static int write_iov(moor_spool_t *sp, struct iovec *iov, int cnt, uint64_t reco
     return 0;
 }
 
-/* The pending loss as one record (header + payload) with `seq`; clears nothing. */
-static void encode_loss_record(const moor_spool_t *sp, uint8_t *out, uint64_t seq, uint64_t time_ns)
-{
-    struct moor_record_header h = {
-        .length = MOOR_LOSS_PAYLOAD_SIZE, .stream = MOOR_STREAM_LOSS,
-        .magic = MOOR_RECORD_MAGIC, .seq = seq, .time_ns = time_ns,
-    };
-    struct moor_loss_payload loss = {sp->pending_loss_bytes, sp->pending_loss_records,
-                                     sp->pending_loss_first_seq, sp->pending_loss_last_seq};
-    moor_spool_encode_header(out, &h);
-    moor_spool_encode_loss(out + MOOR_RECORD_HEADER_SIZE, &loss);
-}
-
 static void commit(moor_spool_t *sp, uint64_t last_seq, size_t bytes, bool with_loss, size_t len,
                    bool with_data)
 {
@@ -293,7 +280,9 @@ static int write_records(moor_spool_t *sp, uint8_t stream, uint64_t time_ns, con
     uint64_t seq = sp->next_seq;
     bool with_loss = loss_pending(sp);
     if (with_loss) {
-        encode_loss_record(sp, loss_rec, seq, time_ns);
+        const struct moor_loss_payload pending = {sp->pending_loss_bytes, sp->pending_loss_records,
+                                                  sp->pending_loss_first_seq, sp->pending_loss_last_seq};
+        moor_spool_encode_loss_record(loss_rec, seq, time_ns, &pending);
         iov[cnt++] = (struct iovec){loss_rec, sizeof(loss_rec)};
         bytes += sizeof(loss_rec);
         seq++;

@@ -6,25 +6,31 @@ import Testing
 struct FileLogDriver: Sendable, CustomStringConvertible {
     let name: String
     let twoPerFile: [String: String]
-    /// The current log file of `container(directory)`.
-    let currentFile: @Sendable (String) -> String
+    /// The current log file of a container whose directory is the first argument.
+    let currentFile: @Sendable (String, LogContainer) -> String
 
     var description: String { name }
 
     static let all = [
         FileLogDriver(name: "json-file", twoPerFile: ["max-size": "200", "max-file": "3"],
-                      currentFile: { "\($0)/\(container($0).id)-json.log" }),
+                      currentFile: { "\($0)/\($1.id)-json.log" }),
         // Plain rotated files; LogCompressionTests covers the default, compressed.
         FileLogDriver(name: "local", twoPerFile: ["max-size": "110", "max-file": "3", "compress": "false"],
-                      currentFile: { "\($0)/local-logs/container.log" }),
+                      currentFile: { directory, _ in "\(directory)/local-logs/container.log" }),
     ]
 
-    func open(_ directory: String, _ options: [String: String] = [:]) async throws -> (any LogWriter, any LogReader, String) {
+    static func named(_ name: String) throws -> FileLogDriver {
+        try #require(all.first { $0.name == name }, "no file log driver \(name)")
+    }
+
+    /// Its writer, reader and current file for `box` (default: `container(directory)`).
+    func open(_ directory: String, _ options: [String: String] = [:], container box: LogContainer? = nil)
+        async throws -> (any LogWriter, any LogReader, String) {
         let driver = try await logDriver(name)
-        let target = container(directory)
+        let target = box ?? container(directory)
         let writer = try await driver.openWriter(for: target, options: options)
         let reader = try #require(try await driver.openReader(for: target, options: options))
-        return (writer, reader, currentFile(directory))
+        return (writer, reader, currentFile(directory, target))
     }
 }
 

@@ -8,11 +8,7 @@ import Testing
 
     private func open(_ directory: String, _ options: [String: String] = [:], container box: LogContainer? = nil)
         async throws -> (any LogWriter, any LogReader, String) {
-        let driver = try await logDriver("json-file")
-        let target = box ?? container(directory)
-        let writer = try await driver.openWriter(for: target, options: options)
-        let reader = try #require(try await driver.openReader(for: target, options: options))
-        return (writer, reader, "\(directory)/\(target.id)-json.log")
+        try await FileLogDriver.named("json-file").open(directory, options, container: box)
     }
 
     @Test func writesDockersLineFormatWithPosition() async throws {

@@ -5,11 +5,7 @@ import Testing
 @Suite struct LocalLogTests {
     private func open(_ directory: String, _ options: [String: String] = [:])
         async throws -> (any LogWriter, any LogReader, String) {
-        let driver = try await logDriver("local")
-        let target = container(directory)
-        let writer = try await driver.openWriter(for: target, options: options)
-        let reader = try #require(try await driver.openReader(for: target, options: options))
-        return (writer, reader, "\(directory)/local-logs/container.log")
+        try await FileLogDriver.named("local").open(directory, options)
     }
 
     @Test func writesTheDocumentedRecordLayout() async throws {

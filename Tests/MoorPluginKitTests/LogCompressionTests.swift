@@ -7,21 +7,16 @@ import Testing
 /// them in order, and a crash at any step of a compressed rotation leaves
 /// a log that reopens at the right position with every entry once.
 @Suite struct LogCompressionTests {
-    static let drivers = ["json-file", "local"]
+    static let drivers = FileLogDriver.all.map(\.name)
 
     /// Options giving two "line N\n" entries per file for either driver.
-    private func options(_ driver: String, maxFile: Int = 3, compress: Bool = true) -> [String: String] {
-        ["max-size": driver == "json-file" ? "200" : "110", "max-file": "\(maxFile)", "compress": "\(compress)"]
+    private func options(_ driver: String, maxFile: Int = 3, compress: Bool = true) throws -> [String: String] {
+        try FileLogDriver.named(driver).twoPerFile.merging(["max-file": "\(maxFile)", "compress": "\(compress)"]) { $1 }
     }
 
     private func open(_ driver: String, _ dir: String, _ options: [String: String])
         async throws -> (any LogWriter, any LogReader, String) {
-        let logDriver = try await logDriver(driver)
-        let target = container(dir)
-        let writer = try await logDriver.openWriter(for: target, options: options)
-        let reader = try #require(try await logDriver.openReader(for: target, options: options))
-        let path = driver == "json-file" ? "\(dir)/\(target.id)-json.log" : "\(dir)/local-logs/container.log"
-        return (writer, reader, path)
+        try await FileLogDriver.named(driver).open(dir, options)
     }
 
     private func lines(_ seqs: ClosedRange<Int>) -> [LogEntry] {
@@ -38,7 +33,7 @@ import Testing
     @Test func jsonFileGzipsRotatedFilesAndNeverTheCurrentOne() async throws {
         for batched in [false, true] {
             try await withTemporaryDirectory { dir in
-                let (writer, reader, path) = try await open("json-file", dir, options("json-file"))
+                let (writer, reader, path) = try await open("json-file", dir, try options("json-file"))
                 if batched {
                     try await writer.write(lines(1...10))
                 } else {
@@ -59,7 +54,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let defaults = ["max-size": "110", "max-file": "3"]
             let (writer, reader, path) = try await open("local", "\(dir)/gz", defaults)
-            let (plainWriter, _, plainPath) = try await open("local", "\(dir)/plain", options("local", compress: false))
+            let (plainWriter, _, plainPath) = try await open("local", "\(dir)/plain", try options("local", compress: false))
             try await writer.write(lines(1...9))
             try await plainWriter.write(lines(1...9))
 
@@ -75,7 +70,7 @@ import Testing
 
     @Test(arguments: drivers) func readsAcrossCompressedAndPlainFilesInOrder(driver: String) async throws {
         try await withTemporaryDirectory { dir in
-            let (writer, reader, path) = try await open(driver, dir, options(driver, maxFile: 4))
+            let (writer, reader, path) = try await open(driver, dir, try options(driver, maxFile: 4))
             try await writer.write(lines(1...8))
             #expect(try rotatedNames(path) == ["1.gz", "2.gz", "3.gz"])
             // Generation 2 left plain (a compression that failed), generation
@@ -102,7 +97,7 @@ import Testing
 
     @Test(arguments: drivers) func tailAndFiltersReachIntoCompressedFiles(driver: String) async throws {
         try await withTemporaryDirectory { dir in
-            let (writer, reader, _) = try await open(driver, dir, options(driver, maxFile: 5))
+            let (writer, reader, _) = try await open(driver, dir, try options(driver, maxFile: 5))
             try await writer.write((1...8).map { seq in
                 entry("line \(seq)\n", UInt64(seq), source: seq % 2 == 0 ? .stderr : .stdout)
             })
@@ -134,7 +129,7 @@ import Testing
     @Test(arguments: drivers, CrashPoint.allCases)
     func recoversFromACrashAtAnyStepOfACompressedRotation(driver: String, crash: CrashPoint) async throws {
         try await withTemporaryDirectory { dir in
-            let (writer, _, path) = try await open(driver, dir, options(driver))
+            let (writer, _, path) = try await open(driver, dir, try options(driver))
             try await writer.write(lines(1...5))
             await writer.close()
             #expect(try rotatedNames(path) == ["1.gz", "2.gz"])
@@ -158,10 +153,10 @@ import Testing
             }
 
             // A reader before the writer's recovery already sees every entry once.
-            let early = try #require(try await logDriver(driver).openReader(for: container(dir), options: options(driver)))
+            let early = try #require(try await logDriver(driver).openReader(for: container(dir), options: try options(driver)))
             #expect(try await early.read(LogReadOptions()).map(\.position.seq) == [1, 2, 3, 4, 5])
 
-            let (reopened, reader, _) = try await open(driver, dir, options(driver))
+            let (reopened, reader, _) = try await open(driver, dir, try options(driver))
             #expect(try await reopened.lastPosition() == LogPosition(seq: 5, offset: 0))
             let names = try rotatedNames(path)
             #expect(!names.contains { $0.hasSuffix(".tmp") })
@@ -202,7 +197,7 @@ import Testing
 
     @Test(arguments: drivers) func aFailedCompressionLosesNothingAndIsRetriedAtTheNextRotation(driver: String) async throws {
         try await withTemporaryDirectory { dir in
-            let (writer, reader, path) = try await open(driver, dir, options(driver, maxFile: 4))
+            let (writer, reader, path) = try await open(driver, dir, try options(driver, maxFile: 4))
             try await writer.write(lines(1...2))
             // A directory where the temporary .gz goes makes the compression fail.
             try FileManager.default.createDirectory(atPath: "\(path).1.gz.tmp", withIntermediateDirectories: false)
@@ -223,7 +218,7 @@ import Testing
 
     @Test(arguments: drivers) func readsGzipFilesOtherToolsWroteIncludingSeveralMembers(driver: String) async throws {
         try await withTemporaryDirectory { dir in
-            let (writer, reader, path) = try await open(driver, dir, options(driver, maxFile: 4, compress: false))
+            let (writer, reader, path) = try await open(driver, dir, try options(driver, maxFile: 4, compress: false))
             try await writer.write(lines(1...7))
             // gzip(1) at its best level for one file, two concatenated members for another.
             try createFile("\(path).1.gz", run("gzip", ["-9", "-c", "\(path).1"]).output)
@@ -244,7 +239,7 @@ import Testing
     @Test(arguments: drivers) func reportsADamagedCompressedFileByPath(driver: String) async throws {
         for damage in ["truncated", "garbage"] {
             try await withTemporaryDirectory { dir in
-                let (writer, reader, path) = try await open(driver, dir, options(driver))
+                let (writer, reader, path) = try await open(driver, dir, try options(driver))
                 try await writer.write(lines(1...5))
                 var bytes = try fileBytes("\(path).1.gz")
                 if damage == "truncated" {

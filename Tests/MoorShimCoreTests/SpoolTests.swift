@@ -412,7 +412,7 @@ private func tally(_ records: [Record]) -> (kept: UInt64, lost: UInt64, dataReco
             #expect(t.sp.pointee.lost_bytes_total == 60000)
             #expect(t.sp.pointee.pending_loss_bytes == 0)
             #expect(t.sp.pointee.total_bytes <= t.sp.pointee.max_bytes)
-            #expect(t.fileBytes("0000000000000001.seg").count == lossRecordSize, "segment 1 is now the stub")
+            #expect(t.fileBytes(segmentName(1)).count == lossRecordSize, "segment 1 is now the stub")
         }
     }
 
@@ -521,13 +521,13 @@ private func tally(_ records: [Record]) -> (kept: UInt64, lost: UInt64, dataReco
         }
     }
 
-    @Test func aDroppedLossRecordNobodyReadIsCarriedIntoTheNextOne() throws {
+    @Test func laterDropsMergeIntoTheStubNobodyRead() throws {
         try withSpool { t in
             try t.open(max: 1)
-            // As above: the fifth 60000-byte record drops seq 1 and writes loss seq 5.
+            // As above: the fifth 60000-byte record turns segment 1 into the stub (loss seq 1).
             for i in 0..<5 { t.append(bytes(60000, UInt8(i))) }
             #expect(t.readAll().compactMap(\.loss) == [Loss(bytes: 60000, records: 1, firstSeq: 1, lastSeq: 1)])
-            // Keep going until the segment with loss record 5 is gone too.
+            // Keep going: the segments after the stub go too, into the stub.
             for i in 5..<12 { t.append(bytes(60000, UInt8(i))) }
             t.flushLoss()
             let recs = t.readAll()

@@ -165,6 +165,23 @@ def read_body(sock, headers, rest=b"", timeout=60):
         while len(data) < int(headers["content-length"]):
             more()
         return data[:int(headers["content-length"])]
+    return read_all(sock, data, timeout)
+
+
+def hijack(moor, path):
+    """Sends an attach-style upgrade request; returns (socket, status line,
+    headers, bytes already read)."""
+    sock = raw_connect(moor.socket)
+    sock.sendall(f"POST {path} HTTP/1.1\r\nHost: d\r\nUpgrade: tcp\r\nConnection: Upgrade\r\n"
+                 "Content-Length: 0\r\n\r\n".encode())
+    status, headers, rest = read_head(sock)
+    return sock, status, headers, rest
+
+
+def read_all(sock, rest=b"", timeout=30):
+    """Reads a raw socket to its end (the peer closes)."""
+    sock.settimeout(timeout)
+    data = rest
     while True:
         chunk = sock.recv(65536)
         if not chunk:
@@ -196,6 +213,15 @@ def demux(data):
 
 # ---------------------------------------------------------------------------
 # Cleanup of what a daemon and its containers leave on the host.
+
+def alive(pid):
+    """Whether `pid` runs (not a zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
 
 def cgroup_dirs(container_id):
     """The container's cgroup directories, in every hierarchy."""

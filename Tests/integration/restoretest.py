@@ -21,7 +21,7 @@ import urllib.parse
 from datetime import datetime, timezone
 
 import moortest
-from moortest import CGROUP_PARENTS, CGROUP_ROOT, Daemon, Moor, api, cgroup_dirs, wait_until
+from moortest import CGROUP_ROOT, Daemon, Moor, alive, api, cgroup_dirs, wait_until
 
 # A numbered line every INTERVAL seconds, with the container's own clock
 # (/proc/uptime, 10 ms steps) so gaps in the log can be compared with gaps
@@ -181,15 +181,6 @@ def replace_binary(path, source=None):
 
 # ---------------------------------------------------------------------------
 # Processes.
-
-def alive(pid):
-    """Whether `pid` runs (not a zombie)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
 
 def process_start_time(pid):
     """The kernel's start time of `pid` (clock ticks since boot): with the

@@ -6,29 +6,10 @@ import time
 from datetime import datetime, timezone
 
 import moortest
-from moortest import demux, wait_until
+from moortest import demux, hijack, read_all, wait_until
 
 TS = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (.*)$")
 
-
-def hijack(moor, path):
-    """Sends an attach-style upgrade request; returns (socket, status line,
-    headers, bytes already read)."""
-    sock = moortest.raw_connect(moor.socket)
-    sock.sendall(f"POST {path} HTTP/1.1\r\nHost: d\r\nUpgrade: tcp\r\nConnection: Upgrade\r\n"
-                 "Content-Length: 0\r\n\r\n".encode())
-    status, headers, rest = moortest.read_head(sock)
-    return sock, status, headers, rest
-
-
-def read_all(sock, rest=b"", timeout=30):
-    sock.settimeout(timeout)
-    data = rest
-    while True:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return data
-        data += chunk
 
 # ---------------------------------------------------------------- attach
 

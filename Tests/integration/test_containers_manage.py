@@ -6,7 +6,7 @@ import re
 import docker
 import pytest
 
-from moortest import CGROUP_ROOT, wait_until
+from moortest import alive, cgroup_dirs, wait_until
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
@@ -168,11 +168,6 @@ def test_rename(moor):
     moor.cli("create", "--name", "old-name", "busybox", "true", check=True)
 
 
-def own_cgroups(cid):
-    return [os.path.join(CGROUP_ROOT, h, p, cid) for h in os.listdir(CGROUP_ROOT) for p in ("moor", "moor-shims")
-            if os.path.isdir(os.path.join(CGROUP_ROOT, h, p, cid))]
-
-
 def test_rm_of_running_container_is_409_and_rm_force_kills_it(moor):
     cid = moor.run_d("busybox", "sleep", "300")
     pid = moor.state(cid)["Pid"]
@@ -181,12 +176,12 @@ def test_rm_of_running_container_is_409_and_rm_force_kills_it(moor):
     assert "running" in r.json()["message"]
     r = moor.cli("rm", cid)
     assert r.returncode != 0 and "force" in r.stderr
-    assert own_cgroups(cid), "the running container has no cgroup"
+    assert cgroup_dirs(cid), "the running container has no cgroup"
     moor.cli("rm", "-f", cid, check=True)
     assert cid not in moor.container_ids()
-    assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+    assert not alive(pid)
     assert moor.api("GET", f"/containers/{cid}/json").status == 404
-    wait_until(lambda: not own_cgroups(cid), what="the container's cgroups to go")
+    wait_until(lambda: not cgroup_dirs(cid), what="the container's cgroups to go")
     assert not os.path.exists(os.path.join(moor.daemon.data_root, "containers", cid))
 
 
@@ -195,7 +190,7 @@ def test_rm_of_stopped_container_removes_its_files(moor):
     moor.client.api.wait(cid, timeout=30)
     moor.cli("rm", cid, check=True)
     assert not os.path.exists(os.path.join(moor.daemon.data_root, "containers", cid))
-    assert not own_cgroups(cid)
+    assert not cgroup_dirs(cid)
     leftovers = [d for d in os.listdir(moor.daemon.exec_root) if cid[:12] in d]
     assert leftovers == []
 

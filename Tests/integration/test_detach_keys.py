@@ -7,8 +7,7 @@ import os
 import subprocess
 import time
 
-from moortest import wait_until
-from test_attach_logs import hijack, read_all
+from moortest import hijack, read_all, wait_until
 
 
 def _attach_stdin(moor, cid, query=""):

@@ -303,7 +303,7 @@ def test_tags_and_digests_as_docker_images_digests_shows_them(moor, tmp_path):
     moor.cli("load", "-i", write_file(tmp_path, "oci.tar", oci), check=True)
     moor.cli("load", "-i", write_file(tmp_path, "legacy.tar", docker_save_archive([other])), check=True)
     out = moor.cli("images", "--digests", "--format", "{{.Repository}} {{.Tag}} {{.Digest}}", "digests/*", check=True).stdout
-    assert sorted(out.splitlines()) == [f"digests/legacy 1 <none>", f"digests/oci 1 {manifest_digest}"]
+    assert sorted(out.splitlines()) == ["digests/legacy 1 <none>", f"digests/oci 1 {manifest_digest}"]
     assert moor.client.api.inspect_image("digests/oci:1")["RepoDigests"] == [f"digests/oci@{manifest_digest}"]
     # A digest reference resolves to the image.
     assert moor.client.api.inspect_image(f"digests/oci@{manifest_digest}")["Id"] == image.id

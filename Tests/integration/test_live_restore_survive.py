@@ -8,7 +8,6 @@ import os
 import signal
 import time
 
-import pytest
 
 import restoretest
 from moortest import wait_until

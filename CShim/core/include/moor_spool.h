@@ -165,6 +165,9 @@ int moor_spool_scan_segment(int fd, uint64_t limit, uint64_t min_seq, uint64_t a
 bool moor_spool_decode_header(const uint8_t *raw, struct moor_record_header *h);
 void moor_spool_encode_header(uint8_t *raw, const struct moor_record_header *h);
 void moor_spool_encode_loss(uint8_t *raw, const struct moor_loss_payload *loss);
+/* A whole loss record (header + payload): MOOR_SPOOL_LOSS_RECORD_SIZE bytes. */
+void moor_spool_encode_loss_record(uint8_t *raw, uint64_t seq, uint64_t time_ns,
+                                   const struct moor_loss_payload *loss);
 void moor_spool_decode_loss(const uint8_t *raw, struct moor_loss_payload *loss);
 
 /* ---- Internal to spool.c and spool-scan.c. ---- */

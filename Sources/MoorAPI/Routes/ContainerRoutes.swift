@@ -154,22 +154,14 @@ enum ContainerRoutes {
     /// Hijacked: the container's output to the client (framed unless TTY),
     /// the client's bytes to the container's stdin.
     static func attach(_ r: APIRequest) async throws {
-        // dockerd ignores stdin=1 for a container created without OpenStdin
-        // (it attaches the output only); clients send it regardless.
-        let openStdin = try await r.engine.inspectContainer(r.param("id")).record.config.openStdin ?? false
-        let request = AttachRequest(stdin: r.bool("stdin") && openStdin, stdout: r.bool("stdout"),
-                                    stderr: r.bool("stderr"), logs: r.bool("logs"), stream: r.bool("stream"))
-        let detachKeys: DetachKeys
-        do {
-            detachKeys = try DetachKeys(parsing: r.query.string("detachKeys"))
-        } catch {
-            throw APIError(400, error.description)
-        }
+        let request = AttachRequest(stdin: r.bool("stdin"), stdout: r.bool("stdout"), stderr: r.bool("stderr"),
+                                    logs: r.bool("logs"), stream: r.bool("stream"))
+        let detachKeys = try DetachKeys(parsing: r.query.string("detachKeys"))
         let session = try await r.engine.attach(r.param("id"), request: request)
         let contentType = session.tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream"
         let connection = try await r.response.hijack(contentType: contentType)
         let stdin: (@Sendable ([UInt8]) async throws -> Void)?
-        if request.stdin {
+        if session.stdin {
             stdin = { bytes in try await session.writeStdin(bytes) }
         } else {
             stdin = nil

@@ -35,13 +35,9 @@ enum ExecRoutes {
             try await r.response.send(status: .ok)
             return
         }
-        let tty = try await r.engine.execUsesTTY(id)
-        let detachKeys: DetachKeys
-        do {
-            detachKeys = try DetachKeys(parsing: try await r.engine.inspectExec(id).config.detachKeys)
-        } catch let error as DetachKeysError {
-            throw APIError(400, error.description)
-        }
+        let config = try await r.engine.inspectExec(id).config
+        let tty = config.tty ?? false
+        let detachKeys = try DetachKeys(parsing: config.detachKeys)
         let connection = try await r.response.hijack(contentType: tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream")
         let session: ExecSession
         do {

@@ -11,8 +11,8 @@ struct DetachKeys: Sendable, Equatable {
         self.bytes = bytes
     }
 
-    /// `text` nil or empty gives the default.
-    init(parsing text: String?) throws(DetachKeysError) {
+    /// `text` nil or empty gives the default; a bad one is the request's 400.
+    init(parsing text: String?) throws(APIError) {
         guard let text, !text.isEmpty else {
             self = .standard
             return
@@ -26,7 +26,7 @@ struct DetachKeys: Sendable, Equatable {
                       let control = Self.control(last) {
                 out.append(control)
             } else {
-                throw DetachKeysError(text: text, key: String(key))
+                throw APIError(400, "Invalid detach keys (\(text)) provided: unknown key \"\(key)\"")
             }
         }
         bytes = out
@@ -42,12 +42,6 @@ struct DetachKeys: Sendable, Equatable {
         default: return nil
         }
     }
-}
-
-struct DetachKeysError: Error, CustomStringConvertible {
-    let text: String
-    let key: String
-    var description: String { "Invalid detach keys (\(text)) provided: unknown key \"\(key)\"" }
 }
 
 /// Watches a client's stdin for the detach sequence. Bytes that start the

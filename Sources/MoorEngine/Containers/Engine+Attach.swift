@@ -23,6 +23,10 @@ public struct AttachSession: Sendable {
     public let tty: Bool
     /// Ends when the container's current (or next) run ends.
     public let output: AsyncStream<OutputChunk>
+    /// The client's stdin goes to the container: asked for, and the
+    /// container has an open stdin (dockerd ignores stdin=1 without one:
+    /// clients send it regardless).
+    public let stdin: Bool
     let container: ManagedContainer
     /// StdinOnce without a terminal, as dockerd: a terminal's client that
     /// goes (a detach included) leaves the container's stdin open.
@@ -48,9 +52,6 @@ extension Engine {
         if record.state.status == .paused {
             throw EngineError.conflict("You cannot attach to a paused container, unpause it first")
         }
-        if request.stdin && !(record.config.openStdin ?? false) {
-            throw EngineError.conflict("container \(record.id) was not created with an open stdin (-i)")
-        }
         let live = request.stream ? await target.output.chunks() : nil
         var replay: [OutputChunk] = []
         if request.logs, let reader = try? await context.plugins.single(.logging, id: record.logDriver)
@@ -67,7 +68,8 @@ extension Engine {
         }
         continuation.onTermination = { _ in task.cancel() }
         await context.publish("attach", container: record)
-        return AttachSession(tty: record.tty, output: stream, container: target,
+        return AttachSession(tty: record.tty, output: stream, stdin: request.stdin && (record.config.openStdin ?? false),
+                             container: target,
                              closeStdinOnEOF: (record.config.stdinOnce ?? false) && !(record.config.tty ?? false))
     }
 }

@@ -28,13 +28,6 @@ extension ManagedContainer {
 
     private func removeLocked(force: Bool) async throws {
         if isRemoved { return }
-        if isUnmanaged {
-            guard force else {
-                throw EngineError.conflict("You cannot remove a running container \(id). Stop the container before attempting removal or force remove")
-            }
-            try update { $0.state.stoppedByUser = true }
-            await killUnmanaged()
-        }
         if record.state.isRunning || record.state.status == .restarting {
             guard force else {
                 throw EngineError.conflict("You cannot remove a running container \(id). Stop the container before attempting removal or force remove")
@@ -46,7 +39,7 @@ extension ManagedContainer {
                 if record.state.status == .paused { try? await session.resume() }
                 _ = await waitForExit(seconds: 30)
             } else if record.state.isRunning {
-                // No connection to its shim: end it from its cgroup.
+                // No connection to its shim (unmanaged): end it from its cgroup.
                 await killUnmanaged()
             }
         }

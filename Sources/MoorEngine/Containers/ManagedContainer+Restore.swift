@@ -52,10 +52,8 @@ extension ManagedContainer {
             applyRestartPolicy(moment: .daemonStart)
             return RestoreOutcome(containerID: id, result: .shimGone)
         }
-        let exit = record.shim.flatMap { try? ExitRecord.read(path: $0.stateDirectory + "/exit") }
         generation += 1
-        await finishRun(exitCode: exit?.exitCode ?? 255, oomKilled: exit?.oomKilled ?? false,
-                        finishedNs: exit.map { Int64($0.finishedNs) } ?? nowNs(), moment: .daemonStart)
+        await finishFromExitRecord(moment: .daemonStart)
         return RestoreOutcome(containerID: id, result: .shimGone)
     }
 
@@ -133,13 +131,10 @@ extension ManagedContainer {
         if let socket = record.shim?.socketPath { connected = try? await connect(to: socket) } else { connected = nil }
         if connected == nil && shimStillRuns { return false }
         guard let session = connected else {
-            // The shim is gone: its exit record (or 255) says how it ended.
             reattachTask = nil
             unmanagedReason = nil
-            let exit = record.shim.flatMap { try? ExitRecord.read(path: $0.stateDirectory + "/exit") }
             generation += 1
-            await finishRun(exitCode: exit?.exitCode ?? 255, oomKilled: exit?.oomKilled ?? false,
-                            finishedNs: exit.map { Int64($0.finishedNs) } ?? nowNs(), moment: .daemonStart)
+            await finishFromExitRecord(moment: .daemonStart)
             return true
         }
         let previous = unmanagedReason

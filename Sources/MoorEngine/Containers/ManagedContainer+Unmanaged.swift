@@ -1,8 +1,9 @@
 import Foundation
 import Glibc
 
-/// A container whose shim speaks a protocol major this daemon does not:
-/// nothing is sent to the shim, but the container can still be ended —
+/// A container whose shim speaks a protocol major this daemon does not, or
+/// did not answer at restore: nothing is sent to the shim, but the
+/// container can still be ended —
 /// its processes (from its cgroup) and its shim are killed, and the exit
 /// is recorded as a SIGKILL, so `docker stop`/`rm -f` work on it.
 extension ManagedContainer {

@@ -42,11 +42,6 @@ extension Engine {
     public func resizeExec(_ id: String, height: Int, width: Int) async throws {
         try await exec(id).resize(height: height, width: width)
     }
-
-    /// Whether the exec runs with a terminal (the API picks the framing).
-    public func execUsesTTY(_ id: String) async throws -> Bool {
-        try await exec(id).config.tty ?? false
-    }
 }
 
 extension ManagedContainer {

@@ -49,9 +49,7 @@ enum ProcessLiveness {
         guard let state = rest.first else { return false }
         return state != "Z" && state != "X"
     }
-}
 
-extension ProcessLiveness {
     /// Whether `pid` is still the running shim of container `id` (after a
     /// host reboot the pid may belong to anything else).
     static func isShim(_ pid: Int32, of id: String) -> Bool {
