@@ -146,9 +146,8 @@ public actor ImageService: ImageSource {
     /// Removes layers no image holds and no container uses: those a save or
     /// a vfs copy kept pinned while their image was removed, a container's
     /// once it is gone after its image was force-removed, or a load's whose
-    /// daemon was killed between moving them in and writing the image. The
-    /// daemon calls it at startup (after the engine has loaded its
-    /// containers) and when a container is removed.
+    /// daemon was killed between moving them in and writing the image.
+    /// Called after each removal, prune, save and vfs copy.
     public func removeUnusedLayers() async {
         let engine = self.engine
         do {

@@ -17,16 +17,6 @@ enum Compression: Equatable {
         return .none
     }
 
-    var name: String {
-        switch self {
-        case .none: "uncompressed"
-        case .gzip: "gzip"
-        case .bzip2: "bzip2"
-        case .xz: "xz"
-        case .zstd: "zstd"
-        }
-    }
-
     /// A decoder for this compression; nil for an uncompressed stream.
     func makeDecompressor() throws -> (any StreamDecompressor)? {
         switch self {

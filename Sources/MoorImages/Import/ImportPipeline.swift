@@ -18,9 +18,6 @@ final class ImportPipeline {
         self.maxBytes = maxBytes
     }
 
-    /// The stream's compression, once its first bytes were seen.
-    var compression: Compression? { decoding.compression }
-
     /// Takes the next chunk of the (maybe compressed) stream.
     func feed(_ bytes: UnsafeRawBufferPointer) throws {
         try decoding.feed(bytes) { try consumeTar($0) }

@@ -83,6 +83,13 @@ enum XattrCopy {
     }
 
     private static func names(_ place: Place, subject: String) throws -> [String] {
+        // Most entries have none: ask for the size before filling a buffer.
+        let needed: Int
+        switch place {
+        case let .descriptor(fd): needed = flistxattr(fd, nil, 0)
+        case .entry: needed = llistxattr(place.path, nil, 0)
+        }
+        if needed == 0 || (needed < 0 && errno == EOPNOTSUPP) { return [] }
         var buffer = [CChar](repeating: 0, count: 64 * 1024)
         let count: Int
         switch place {

@@ -81,7 +81,8 @@ struct LayerTarSource {
             throw ImagesError.system("layer \(diffID): \(shown) is no longer the \(size)-byte file it was unpacked as",
                                      errno: 0)
         }
-        var chunk = [UInt8](repeating: 0, count: ArchiveOutput.chunkSize)
+        // Sized to the file: most layer files are far smaller than a chunk.
+        var chunk = [UInt8](repeating: 0, count: Int(min(Int64(ArchiveOutput.chunkSize), size)))
         var remaining = size
         while remaining > 0 {
             let want = Int(min(Int64(chunk.count), remaining))

@@ -65,12 +65,11 @@ extension ImageStore {
                     + "load it again")
             }
         }
-        var installed = Set<String>()
         for spec in specs {
-            for case let .staged(layer) in spec.layers where installed.insert(layer.metadata.diffID).inserted {
-                // A layer the store already has stays; the staged copy goes
-                // with the staging directory.
-                if layers[layer.metadata.diffID] == nil { try installLayer(layer) }
+            // A layer the store already has (or just took from an earlier
+            // image) stays; the staged copy goes with the staging directory.
+            for case let .staged(layer) in spec.layers where layers[layer.metadata.diffID] == nil {
+                try installLayer(layer)
             }
         }
         var newTags = tags

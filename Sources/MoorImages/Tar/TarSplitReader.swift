@@ -78,6 +78,7 @@ final class TarSplitReader {
             pending.removeFirst(offset)
             offset = 0
         }
+        if pending.count - offset >= count { return }
         var chunk = [UInt8](repeating: 0, count: Self.readSize)
         while pending.count - offset < count {
             guard !inputEnded else { throw corrupt("truncated") }

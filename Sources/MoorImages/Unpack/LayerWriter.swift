@@ -40,9 +40,6 @@ final class LayerWriter {
         closeFD(rootFD)
     }
 
-    /// Uncompressed bytes so far.
-    var tarBytes: Int64 { pipeline.tarBytes }
-
     func feed(_ bytes: UnsafeRawBufferPointer) throws {
         try pipeline.feed(bytes)
     }
