@@ -96,6 +96,11 @@ extension ManagedContainer {
         }
     }
 
+    /// Returns once the exit the shim reported at restore is recorded.
+    func exitSettled() async {
+        await watchTask?.value
+    }
+
     /// Restore found the shim but it did not answer in time (stopped,
     /// overloaded, a slow disk): the container stays listed as running,
     /// unmanaged (only SIGKILL, `stop`, `rm -f` end it), while the daemon

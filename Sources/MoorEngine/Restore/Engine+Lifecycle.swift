@@ -35,7 +35,17 @@ extension Engine {
                 group.addTask {
                     let id = container.id
                     let result = await withTimeoutOrNil(seconds: timeout) { await container.restore() }
-                    return result ?? RestoreOutcome(containerID: id, result: .failed("no answer from its shim within \(timeout) s"))
+                    guard let result else {
+                        return RestoreOutcome(containerID: id, result: .failed("no answer from its shim within \(timeout) s"))
+                    }
+                    if result.result == .exitedWhileDown {
+                        // The exit is recorded once its output is delivered;
+                        // the restore is over when the state says "exited"
+                        // (outside the timeout: a large backlog takes the
+                        // time it needs, and only this container waits).
+                        await container.exitSettled()
+                    }
+                    return result
                 }
             }
             var out: [RestoreOutcome] = []
