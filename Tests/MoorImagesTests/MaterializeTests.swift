@@ -69,6 +69,35 @@ struct MaterializeTests {
         }
     }
 
+    @Test("a hardlink whose names are not UTF-8 is copied as a link to the same bytes")
+    func nonUTF8Hardlink() async throws {
+        try await withTemporaryDirectory { base in
+            let fixture = try StoreFixture(base: base)
+            let first: [UInt8] = Array("dir/caf".utf8) + [0xE9]      // Latin-1 "café"
+            let second: [UInt8] = Array("dir/na".utf8) + [0xEF, 0x76, 0x65] // Latin-1 "naïve"
+            try await load([
+                ArchiveBuilder.layer { tar in
+                    tar.directory("dir/")
+                    var file = TarWriter.Header("")
+                    file.name = first
+                    file.size = 5
+                    tar.header(file)
+                    tar.data(Array("bytes".utf8))
+                    var link = TarWriter.Header("", typeflag: "1")
+                    link.name = second
+                    link.linkname = first
+                    tar.header(link)
+                },
+            ], into: fixture)
+            let target = base + "/rootfs"
+            try await fixture.store.materialize("m:1", into: target)
+            var one = stat(), two = stat()
+            #expect(lstat(cPath(Array(target.utf8) + [UInt8(ascii: "/")] + first), &one) == 0)
+            #expect(lstat(cPath(Array(target.utf8) + [UInt8(ascii: "/")] + second), &two) == 0)
+            #expect(one.st_ino == two.st_ino && one.st_nlink == 2)
+        }
+    }
+
     @Test("an image's symlink never leads the copy outside the target")
     func hostileSymlink() async throws {
         try await withTemporaryDirectory { base in

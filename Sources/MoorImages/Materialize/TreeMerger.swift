@@ -122,7 +122,9 @@ final class TreeMerger {
         let type = info.st_mode & S_IFMT
         let key = HardlinkKey(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
         if type != S_IFDIR && info.st_nlink > 1, let first = hardlinks[key] {
-            try sys("linkat", subject) { linkat(AT_FDCWD, target + "/" + displayPath(first), targetFD, name, 0) }
+            // From the tree's root by its raw bytes: a name that is not
+            // UTF-8 must reach the same file.
+            try sys("linkat", subject) { linkat(self.targetFD, cPath(first), targetFD, name, 0) }
             return
         }
         switch type {
