@@ -147,14 +147,18 @@ public actor ImageService: ImageSource {
     /// a vfs copy kept pinned while their image was removed, a container's
     /// once it is gone after its image was force-removed, or a load's whose
     /// daemon was killed between moving them in and writing the image.
-    /// Called after each removal, prune, save and vfs copy.
+    /// Called at daemon start (once the containers are loaded) and after
+    /// each removal, prune, save and vfs copy.
     public func removeUnusedLayers() async {
         let engine = self.engine
         do {
-            _ = try await store.pruneLayers(layerInUse: { diffID in
+            let removed = try await store.pruneLayers(layerInUse: { diffID in
                 guard let engine else { return true }
                 return await engine.layerInUse(diffID)
             })
+            for diffID in removed {
+                logger.info("image store: removed a layer no image or container uses", metadata: ["layer": "\(diffID)"])
+            }
         } catch {
             logger.warning("image store: cannot remove unused layers", metadata: ["error": "\(error)"])
         }

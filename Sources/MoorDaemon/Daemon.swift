@@ -99,6 +99,10 @@ public final class Daemon: Sendable {
         try await server.start()
         logger.info("moord \(version) serving", metadata: ["socket": "unix://\(settings.socketPath)", "live-restore": "\(settings.liveRestore)"])
 
+        // A load killed between moving its layers in and writing its image
+        // left layers nothing holds; the containers are known now. In the
+        // background: the API answers at once, whatever there is to delete.
+        Task { await imageService.removeUnusedLayers() }
         let restore = Task {
             let outcomes = await engine.restoreAll()
             logger.info("restore finished", metadata: ["containers": "\(outcomes.count)"])

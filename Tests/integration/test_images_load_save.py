@@ -544,6 +544,43 @@ def test_sigkill_mid_load_leaves_no_partial_layer(tmp_path):
         assert result.returncode == 0 and result.stdout == "Loaded image: killed:1\n", result.stderr
 
 
+def test_layers_nothing_holds_are_removed_at_daemon_start():
+    """A daemon killed after moving a load's layers into the store but
+    before writing its image leaves layers no image holds: the next daemon
+    removes them (and logs each), and keeps a layer a container still uses
+    after its image was force-removed."""
+    orphan_layer = tar_bytes([f("orphan", b"nobody holds me")])
+    used_layer = tar_bytes([f("used", b"a container holds me")])
+    archive = docker_save_archive([Image([busybox_layer(), orphan_layer], tags=["orphan:1"]),
+                                   Image([busybox_layer(), used_layer], tags=["used:1"])])
+    with moortest.running_daemon(import_busybox=False) as moor:
+        assert moor.cli("load", input=archive, binary=True, timeout=120).returncode == 0
+        orphan_id = moor.client.images.get("orphan:1").id
+        orphan_dir, used_dir = (hashlib.sha256(layer).hexdigest() for layer in (orphan_layer, used_layer))
+        assert {orphan_dir, used_dir} <= layer_dirs(moor)
+        cid = moor.cli("create", "used:1", "cat", "/used", check=True).stdout.strip()
+        assert moor.cli("rmi", "-f", "used:1").returncode == 0
+        moor.daemon.stop()
+        # What the killed load would have left: its layers, no image.
+        os.unlink(os.path.join(moor.daemon.data_root, "image", "sha256", orphan_id.split(":")[1] + ".json"))
+        repositories = os.path.join(moor.daemon.data_root, "repositories.json")
+        with open(repositories) as fh:
+            tags = json.load(fh)
+        assert "orphan" in tags["Repositories"], tags
+        del tags["Repositories"]["orphan"]
+        with open(repositories, "w") as fh:
+            json.dump(tags, fh)
+        offset = len(moor.daemon.log())
+        moor.daemon.start()
+        moortest.wait_until(lambda: orphan_dir not in layer_dirs(moor), what="the orphan layer to be removed")
+        assert re.search(r"removed a layer no image or container uses.*" + orphan_dir, moor.daemon.log()[offset:])
+        assert used_dir in layer_dirs(moor) and hashlib.sha256(busybox_layer()).hexdigest() in layer_dirs(moor)
+        assert moor.cli("start", "-a", cid, check=True).stdout == "a container holds me"
+        assert store_tmp(moor) == []
+
+
+# ---------------------------------------------------------------------------
+# The moor CLI.
 # ---------------------------------------------------------------------------
 # The moor CLI.
 
