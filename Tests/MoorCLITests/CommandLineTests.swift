@@ -89,9 +89,28 @@ struct CommandLineTests {
 
     @Test("run without an image, or with an unknown flag, is a usage error (125)")
     func runUsage() async {
-        #expect(await MoorCLI.run(["run", "-H", "unix:///nonexistent.sock"]) == 125)
-        #expect(await MoorCLI.run(["run", "--no-such-flag", "busybox"]) == 125)
+        // 125 is also what `run` answers when no daemon is there: each case
+        // must fail on its arguments, before any connection is tried.
+        #expect(throws: (any Error).self) { _ = try MoorCommand.parseAsRoot(["ps", "--no-such-flag"]) }
         #expect(await MoorCLI.run(["ps", "--no-such-flag"]) == 125)
+        for (arguments, message) in [(["run", "-H", "unix:///nonexistent.sock"], "\"moor run\" requires at least 1 argument."),
+                                     (["run", "--no-such-flag", "busybox"], "unknown flag: --no-such-flag")] {
+            // run's flags end at the image: an unknown one is seen there.
+            let parsed = try? MoorCommand.parseAsRoot(GlobalOptions.reorder(arguments))
+            guard let command = parsed as? RunCommand else {
+                Issue.record("\(arguments) did not parse as run")
+                continue
+            }
+            await #expect(throws: CLIError.self) {
+                do {
+                    try await command.run()
+                } catch let error as CLIError {
+                    #expect(error.message == message && error.exitCode == 125, "\(arguments): \(error.message)")
+                    throw error
+                }
+            }
+            #expect(await MoorCLI.run(arguments) == 125, "\(arguments)")
+        }
     }
 
     @Test("a daemon that is not there: 1 for ps, 125 for run")

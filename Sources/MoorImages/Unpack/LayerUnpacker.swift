@@ -19,8 +19,8 @@ final class LayerUnpacker: TarSink {
     private let walker: DirectoryWalker
     private let metadata: EntryMetadata
     private let whiteouts: WhiteoutFormat
-    private let recorder: TarSplitRecorder?
-    private let replaced: ReplacedEntries?
+    private let recorder: TarSplitRecorder
+    private let replaced: ReplacedEntries
     private let writer = BufferedFileWriter()
     /// The parent directory of the previous entry: archives list a
     /// directory's files together, so most entries reuse it.
@@ -36,15 +36,14 @@ final class LayerUnpacker: TarSink {
     private(set) var contentBytes: Int64 = 0
 
     /// `rootFD` is the layer's (empty) diff directory and `layerFD` its
-    /// parent (the layer directory, for replaced entries when recording);
+    /// parent (the layer directory, where replaced entries are moved);
     /// both stay the caller's.
-    init(rootFD: Int32, logger: Logger, whiteouts: WhiteoutFormat = .keep,
-         recorder: TarSplitRecorder? = nil, layerFD: Int32 = -1) {
+    init(rootFD: Int32, layerFD: Int32, recorder: TarSplitRecorder, logger: Logger, whiteouts: WhiteoutFormat = .keep) {
         walker = DirectoryWalker(rootFD: rootFD)
         metadata = EntryMetadata(changeOwner: geteuid() == 0, logger: logger)
         self.whiteouts = whiteouts
         self.recorder = recorder
-        replaced = recorder.flatMap { layerFD >= 0 ? ReplacedEntries(layerFD: layerFD, recorder: $0) : nil }
+        replaced = ReplacedEntries(layerFD: layerFD, recorder: recorder)
     }
 
     deinit {
@@ -138,9 +137,9 @@ final class LayerUnpacker: TarSink {
     }
 
     /// Removes what an earlier entry left at this path, unless both are
-    /// directories (then the new header only updates the metadata). When
-    /// recording, a replaced file or directory is moved aside instead: the
-    /// original stream still holds its content.
+    /// directories (then the new header only updates the metadata). A
+    /// replaced file or directory is moved aside, not deleted: the recorded
+    /// stream still refers to its content.
     private func clearPlace(_ parent: Int32, _ name: [CChar], path: [[UInt8]], for entry: TarEntry) throws {
         var info = stat()
         let code = sysErrno { fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) }
@@ -149,30 +148,21 @@ final class LayerUnpacker: TarSink {
         let type = info.st_mode & S_IFMT
         let isDirectory = type == S_IFDIR
         if isDirectory && entry.kind == .directory { return }
-        if let replaced, isDirectory || type == S_IFREG {
+        if isDirectory || type == S_IFREG {
             // The cached parent may lie inside what moves: look it up again.
             if isDirectory { parentPath = nil }
             try replaced.move(parent, name, path: path, entry: entry.name)
             return
         }
-        if isDirectory {
-            // The cached parent may lie inside what goes; keep the descriptor
-            // (still valid for this entry) but look it up again next time.
-            parentPath = nil
-            try RemoveTree.remove(parentFD: parent, name: name, subject: "archive entry \"\(entry.name)\"")
-        } else {
-            try sysEntry("unlinkat", entry.name) { unlinkat(parent, name, 0) }
-        }
+        try sysEntry("unlinkat", entry.name) { unlinkat(parent, name, 0) }
     }
 
     private func createFile(_ parent: Int32, _ name: [CChar], _ entry: TarEntry, path: [[UInt8]]) throws {
         let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
         let fd = try sysEntry("openat", entry.name) { openat(parent, name, flags, 0o600) }
         file = (fd, entry)
-        if let recorder {
-            try recorder.storedFile(path: Array("diff/".utf8) + Array(path.joined(separator: [UInt8(ascii: "/")])),
-                                    size: entry.size)
-        }
+        try recorder.storedFile(path: Array("diff/".utf8) + Array(path.joined(separator: [UInt8(ascii: "/")])),
+                                size: entry.size)
         writer.start(fd: fd, entry: entry.name)
     }
 

@@ -30,8 +30,7 @@ final class LayerWriter {
             closeFD(rootFD)
             throw error
         }
-        unpacker = LayerUnpacker(rootFD: rootFD, logger: logger, whiteouts: whiteouts,
-                                 recorder: recorder, layerFD: layerFD)
+        unpacker = LayerUnpacker(rootFD: rootFD, layerFD: layerFD, recorder: recorder, logger: logger, whiteouts: whiteouts)
         pipeline = ImportPipeline(unpacker: unpacker, maxBytes: maxBytes ?? options.maxImportBytes, recorder: recorder)
     }
 
