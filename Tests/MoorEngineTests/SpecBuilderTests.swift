@@ -26,8 +26,10 @@ struct SpecBuilderTests {
          "linux":{"namespaces":[{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"}]}}
         """.utf8)
 
-    func build(_ r: ContainerRecord, user: ResolvedUser = ResolvedUser(uid: 0, gid: 0, additionalGids: [])) throws -> [String: Any] {
-        let data = try SpecBuilder(record: r, user: user, hostnamePath: "/h", hostsPath: "/hs", resolvConfPath: "/r").build(base: base)
+    func build(_ r: ContainerRecord, user: ResolvedUser = ResolvedUser(uid: 0, gid: 0, additionalGids: []),
+               base: Data? = nil) throws -> [String: Any] {
+        let data = try SpecBuilder(record: r, security: try SecurityOptions(r.hostConfig.securityOpt ?? []), user: user,
+                                   hostnamePath: "/h", hostsPath: "/hs", resolvConfPath: "/r").build(base: base ?? self.base)
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
@@ -41,6 +43,28 @@ struct SpecBuilderTests {
         let user = try #require(process["user"] as? [String: Any])
         #expect(user["uid"] as? Int == 5 && user["gid"] as? Int == 6 && user["additionalGids"] as? [Int] == [7])
         #expect(process["rlimits"] == nil)
+    }
+
+    @Test func aCustomSeccompProfileIsFilteredByTheContainersCapabilities() throws {
+        let profile = #"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":["#
+            + #"{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13},"#
+            + #"{"names":["chroot"],"action":"SCMP_ACT_ERRNO","excludes":{"caps":["CAP_SYS_CHROOT"]}},"#
+            + #"{"names":["swapon"],"action":"SCMP_ACT_ERRNO","includes":{"caps":["CAP_SYS_ADMIN"]}}]}"#
+        let withCaps = Data(String(decoding: base, as: UTF8.self).replacingOccurrences(
+            of: #""rlimits":[]"#, with: #""rlimits":[],"capabilities":{"bounding":["CAP_SYS_CHROOT","CAP_KILL"]}"#).utf8)
+        let spec = try build(record { _, host in host.securityOpt = ["seccomp=" + profile, "no-new-privileges"] }, base: withCaps)
+        let seccomp = try #require((spec["linux"] as? [String: Any])?["seccomp"] as? [String: Any])
+        #expect(seccomp["defaultAction"] as? String == "SCMP_ACT_ALLOW")
+        let rules = try #require(seccomp["syscalls"] as? [[String: Any]])
+        #expect(rules.map { $0["names"] as? [String] ?? [] } == [["mkdir", "mkdirat"]])
+        #expect(rules.first?["errnoRet"] as? Int == 13)
+        #expect((spec["process"] as? [String: Any])?["noNewPrivileges"] as? Bool == true)
+
+        let privileged = try build(record { _, host in
+            host.securityOpt = ["seccomp=" + profile]
+            host.privileged = true
+        }, base: withCaps)
+        #expect((privileged["linux"] as? [String: Any])?["seccomp"] == nil)
     }
 
     @Test func resourcesFollowDockerRules() throws {

@@ -1,5 +1,6 @@
 """Mounts, resource limits and privileges a container is created with."""
 
+import json
 import os
 
 import pytest
@@ -206,6 +207,64 @@ def test_seccomp_unconfined_lets_unshare_user_namespace_work(moor):
     assert blocked.returncode != 0, "the default seccomp profile let unshare(CLONE_NEWUSER) through"
     r = moor.cli("run", "--rm", "--security-opt", "seccomp=unconfined", "busybox", "unshare", "-U", "true")
     assert r.returncode == 0, r.stderr
+
+
+def _profile(tmp_path, *rules, default="SCMP_ACT_ALLOW"):
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps({"defaultAction": default, "syscalls": list(rules)}))
+    return f"seccomp={path}"
+
+
+# busybox's mkdir calls mkdir(2) or mkdirat(2), depending on the build.
+DENY_MKDIR = {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}
+
+
+def test_custom_seccomp_profile_replaces_the_default_for_run_and_exec(moor, tmp_path):
+    opt = _profile(tmp_path, DENY_MKDIR)
+    r = moor.cli("run", "--rm", "--security-opt", opt, "busybox", "sh", "-c",
+                 "mkdir /made; echo mkdir=$?; unshare -U true && echo unshared")
+    # EACCES from the profile; and the default profile (which refuses
+    # unshare(CLONE_NEWUSER)) is not applied on top of it.
+    assert "Permission denied" in r.stderr and r.stdout == "mkdir=1\nunshared\n", (r.stdout, r.stderr)
+    cid = moor.run_d("--security-opt", opt, "busybox", "sleep", "300")
+    r = moor.cli("exec", cid, "mkdir", "/from-exec")
+    assert r.returncode != 0 and "Permission denied" in r.stderr, r.stderr
+    assert any(o.startswith("seccomp=") and "mkdirat" in o for o in moor.inspect(cid)["HostConfig"]["SecurityOpt"])
+
+
+def test_custom_seccomp_rules_follow_the_containers_capabilities(moor, tmp_path):
+    opt = _profile(tmp_path, dict(DENY_MKDIR, includes={"caps": ["CAP_NET_ADMIN"]}))
+    script = "mkdir /made && echo made"
+    assert moor.cli("run", "--rm", "--security-opt", opt, "busybox", "sh", "-c", script).stdout == "made\n"
+    r = moor.cli("run", "--rm", "--cap-add", "NET_ADMIN", "--security-opt", opt, "busybox", "sh", "-c", script)
+    assert r.returncode != 0 and "Permission denied" in r.stderr, (r.stdout, r.stderr)
+
+
+def test_custom_seccomp_profile_through_docker_py(moor):
+    profile = json.dumps({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [DENY_MKDIR]})
+    container = moor.client.containers.run("busybox", ["sh", "-c", "mkdir /made; echo $?"],
+                                           security_opt=["seccomp=" + profile], detach=True)
+    try:
+        assert container.wait(timeout=30)["StatusCode"] == 0
+        assert container.logs() == b"mkdir: can't create directory '/made': Permission denied\n1\n"
+    finally:
+        container.remove(force=True)
+
+
+@pytest.mark.parametrize("profile, needle", [
+    ('{"defaultAction": "SCMP_ACT_SOMETIMES"}', '"SCMP_ACT_SOMETIMES" is not a seccomp action'),
+    ('{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", '
+     '"args": [{"index": 9, "value": 0, "op": "SCMP_CMP_EQ"}]}]}', "syscalls[0].args[0]: index 9 out of range"),
+    ('{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}',
+     "is not supported by moor"),
+])
+def test_bad_seccomp_profile_is_refused_at_create_naming_the_problem(moor, tmp_path, profile, needle):
+    path = tmp_path / "bad.json"
+    path.write_text(profile)
+    before = moor.container_ids()
+    r = moor.cli("create", "--security-opt", f"seccomp={path}", "busybox", "true")
+    assert r.returncode != 0 and needle in r.stderr, r.stderr
+    assert moor.container_ids() == before
 
 
 def test_unknown_security_opt_is_refused(moor):

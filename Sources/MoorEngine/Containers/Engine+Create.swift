@@ -169,19 +169,7 @@ extension Engine {
         if (host.nanoCpus ?? 0) > 0 && ((host.cpuQuota ?? 0) > 0 || (host.cpuPeriod ?? 0) > 0) {
             throw EngineError.invalid("Conflicting options: Nano CPUs and CPU Period/Quota cannot both be set")
         }
-        for option in host.securityOpt ?? [] {
-            let normalized = option.replacingOccurrences(of: ":", with: "=")
-            switch normalized {
-            case "seccomp=unconfined", "no-new-privileges", "no-new-privileges=true", "no-new-privileges=false",
-                 "apparmor=unconfined", "label=disable":
-                continue
-            default:
-                if normalized.hasPrefix("seccomp=") {
-                    throw EngineError.invalid("security-opt seccomp: custom seccomp profiles are not supported yet; use seccomp=unconfined or the default")
-                }
-                throw EngineError.invalid("invalid --security-opt: \"\(option)\"")
-            }
-        }
+        _ = try SecurityOptions(host.securityOpt ?? [])
         if let cpus = host.cpusetCpus, !cpus.isEmpty,
            !cpus.allSatisfy({ $0.isNumber || $0 == "," || $0 == "-" }) {
             throw EngineError.invalid("Invalid value \(cpus) for cpuset cpus")

@@ -127,17 +127,18 @@ extension ManagedContainer {
 
     private func buildSpec() async throws -> Data {
         let host = record.hostConfig
+        let security = try SecurityOptions(host.securityOpt ?? [])
         let key = BaseSpecCache.Key(
             capAdd: (host.capAdd ?? []).map(Self.capabilityName).sorted(),
             capDrop: (host.capDrop ?? []).map(Self.capabilityName).sorted(),
             privileged: host.privileged ?? false,
-            seccomp: !(host.securityOpt ?? []).contains { $0 == "seccomp=unconfined" || $0 == "seccomp:unconfined" })
+            seccomp: security.seccomp == .builtin)
         let base = try await context.specs.spec(for: key)
         let layers = record.rootfs.readableLayers
         let user = try UserResolver(layers: layers).resolve(record.config.user ?? "", groupAdd: host.groupAdd ?? [])
         let files = try writeIdentityFiles()
-        return try SpecBuilder(record: record, user: user, hostnamePath: files.hostname, hostsPath: files.hosts,
-                               resolvConfPath: files.resolvConf).build(base: base)
+        return try SpecBuilder(record: record, security: security, user: user, hostnamePath: files.hostname,
+                               hostsPath: files.hosts, resolvConfPath: files.resolvConf).build(base: base)
     }
 
     /// "net_admin" and "CAP_NET_ADMIN" alike become "CAP_NET_ADMIN"; "ALL" stays.

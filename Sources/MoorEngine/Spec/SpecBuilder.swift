@@ -6,6 +6,7 @@ import MoorPluginKit
 /// Config and HostConfig ask for.
 struct SpecBuilder {
     let record: ContainerRecord
+    let security: SecurityOptions
     let user: ResolvedUser
     /// Files the daemon bind-mounts over the container's own.
     let hostnamePath: String
@@ -25,6 +26,13 @@ struct SpecBuilder {
         linux["resources"] = resources()
         linux["cgroupsPath"] = cgroupsPath
         if let sysctls = record.hostConfig.sysctls, !sysctls.isEmpty { linux["sysctl"] = sysctls }
+        if case let .custom(profile) = security.seccomp, record.hostConfig.privileged != true {
+            // Filtered by the capabilities the container ends up with, as
+            // dockerd does (a privileged container gets no filter at all).
+            let process = spec["process"] as? [String: Any]
+            let bounding = (process?["capabilities"] as? [String: Any])?["bounding"] as? [String] ?? []
+            linux["seccomp"] = profile.runtimeSpec(capabilities: bounding)
+        }
         spec["linux"] = linux
         return try JSONSerialization.data(withJSONObject: spec, options: [.sortedKeys])
     }
@@ -79,12 +87,7 @@ struct SpecBuilder {
         return order.compactMap { values[$0] }
     }
 
-    private var noNewPrivileges: Bool {
-        (record.hostConfig.securityOpt ?? []).contains { opt in
-            let value = opt.replacingOccurrences(of: "=", with: ":")
-            return value == "no-new-privileges" || value == "no-new-privileges:true"
-        }
-    }
+    private var noNewPrivileges: Bool { security.noNewPrivileges }
 
     // MARK: mounts
 
