@@ -51,7 +51,7 @@ extension Engine {
     public func removeContainer(_ reference: String, force: Bool) async throws {
         let target = try container(reference)
         try await target.remove(force: force)
-        forget(await target.id)
+        forget(target.id)
     }
 
     public func renameContainer(_ reference: String, to newName: String) async throws {
@@ -142,7 +142,7 @@ extension Engine {
 
     /// Resolves a reference for the API (full id).
     public func containerID(_ reference: String) async throws -> String {
-        try await container(reference).id
+        try container(reference).id
     }
 
     /// `docker container prune`: every stopped container.

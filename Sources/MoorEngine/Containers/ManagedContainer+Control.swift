@@ -73,8 +73,8 @@ extension ManagedContainer {
         try await lock.run {
             guard await self.record.state.status == .running else {
                 let status = await self.record.state.status
-                throw EngineError.conflict(status == .paused ? "Container \(await self.id) is already paused"
-                                                             : "Container \(await self.id) is not running")
+                throw EngineError.conflict(status == .paused ? "Container \(self.id) is already paused"
+                                                             : "Container \(self.id) is not running")
             }
             try await self.requireSession().pause()
             try await self.update { $0.state.status = .paused }
@@ -85,7 +85,7 @@ extension ManagedContainer {
     func unpause() async throws {
         try await lock.run {
             guard await self.record.state.status == .paused else {
-                throw EngineError.conflict("Container \(await self.id) is not paused")
+                throw EngineError.conflict("Container \(self.id) is not paused")
             }
             try await self.requireSession().resume()
             try await self.update { $0.state.status = .running }

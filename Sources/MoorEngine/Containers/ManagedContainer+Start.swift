@@ -8,7 +8,7 @@ extension ManagedContainer {
         try await lock.run {
             switch await self.record.state.status {
             case .running, .paused: throw EngineError(.notModified, "container already started")
-            case .removing, .dead: throw EngineError.conflict("Container \(await self.id) is marked for removal and cannot be started")
+            case .removing, .dead: throw EngineError.conflict("Container \(self.id) is marked for removal and cannot be started")
             case .restarting:
                 await self.cancelRestart()
             case .created, .exited: break

@@ -66,7 +66,7 @@ public actor EventBus {
             let delay = max(0, until - nowNs())
             Task {
                 try? await Task.sleep(nanoseconds: UInt64(delay))
-                await self.finish(id)
+                self.finish(id) // the task runs on this actor
             }
         }
         return stream
