@@ -57,6 +57,11 @@ struct LineAssembler {
         }
     }
 
+    /// A record with nothing to deliver (a loss that turned out to be none).
+    mutating func skip(_ record: SpoolRecord) {
+        lastSeq = max(lastSeq, record.seq)
+    }
+
     /// Ends every open line as a partial entry (the process exited, or a
     /// gap in the output).
     mutating func flush() -> [LogEntry] {

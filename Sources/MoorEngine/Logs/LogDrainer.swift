@@ -21,6 +21,7 @@ struct LogDrainer: Sendable {
         var assembler = LineAssembler(deliveredThrough: delivered)
         var from = try await session.state(process: 0).spoolAckedSeq + 1
         var acked = from - 1
+        var losses = LossAccounting()
         while !Task.isCancelled {
             let (batch, idle) = try await session.pollSpool(process: 0, from: from)
             if idle { continue }
@@ -46,8 +47,19 @@ struct LogDrainer: Sendable {
                 switch record.stream {
                 case .stdout: if !fresh.isEmpty { chunks.append(OutputChunk(source: .stdout, bytes: fresh)) }
                 case .stderr: if !fresh.isEmpty { chunks.append(OutputChunk(source: .stderr, bytes: fresh)) }
-                case .loss: if record.seq > delivered?.seq ?? 0 { await reportLoss(record) }
+                case .loss:
+                    guard let loss = record.loss.flatMap({ losses.missing($0) }) else {
+                        // Every dropped record had been read, or was reported.
+                        assembler.skip(record)
+                        continue
+                    }
+                    let lost = loss == record.loss ? record
+                        : try SpoolRecord(seq: record.seq, stream: .loss, timeNs: record.timeNs, payload: loss.encode())
+                    if record.seq > delivered?.seq ?? 0 { await reportLoss(lost) }
+                    entries += assembler.consume(lost)
+                    continue
                 }
+                losses.consumed(record)
                 entries += assembler.consume(record)
             }
             await output.publish(chunks)
@@ -56,6 +68,7 @@ struct LogDrainer: Sendable {
             if ackable > acked {
                 try await session.ack(process: 0, seq: ackable)
                 acked = ackable
+                losses.acknowledged(ackable)
             }
             from = batch.nextSeq
         }
