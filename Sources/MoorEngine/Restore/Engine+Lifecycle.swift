@@ -35,17 +35,7 @@ extension Engine {
                 group.addTask {
                     let id = container.id
                     let result = await withTimeoutOrNil(seconds: timeout) { await container.restore() }
-                    guard let result else {
-                        return RestoreOutcome(containerID: id, result: .failed("no answer from its shim within \(timeout) s"))
-                    }
-                    if result.result == .exitedWhileDown {
-                        // The exit is recorded once its output is delivered;
-                        // the restore is over when the state says "exited"
-                        // (outside the timeout: a large backlog takes the
-                        // time it needs, and only this container waits).
-                        await container.exitSettled()
-                    }
-                    return result
+                    return result ?? RestoreOutcome(containerID: id, result: .failed("no answer from its shim within \(timeout) s"))
                 }
             }
             var out: [RestoreOutcome] = []
@@ -65,6 +55,16 @@ extension Engine {
         }
         restoreReports = outcomes
         await Sweeper(context: context, known: Set(containers.keys)).sweep()
+        // An exit found at restore is recorded once the output before it is
+        // delivered: the restore is over when every such state says
+        // "exited" (outside the per-shim timeout, so a large backlog takes
+        // the time it needs; the API and the other containers never wait).
+        await withTaskGroup(of: Void.self) { group in
+            for outcome in outcomes where outcome.result == .exitedWhileDown {
+                guard let container = containers[outcome.containerID] else { continue }
+                group.addTask { await container.exitSettled() }
+            }
+        }
         return outcomes
     }
 
