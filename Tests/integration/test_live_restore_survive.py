@@ -133,6 +133,69 @@ def test_exec_in_progress_survives_daemon_stops():
             client.wait()
 
 
+def _spool_bytes(directory):
+    """Bytes in the files under `directory` (the shim replaces some while
+    this reads: a file gone meanwhile counts 0)."""
+    total = 0
+    for root, _, names in os.walk(directory):
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                total += os.path.getsize(os.path.join(root, name))
+    return total
+
+
+def test_execs_are_known_again_after_a_restart_with_their_exit_codes():
+    """The previous daemon's execs: `exec inspect` answers for each after a
+    restart (created, running, ended during the downtime), a running one is
+    followed again until its exit, and one writing while no daemon read it
+    has its output drained, so its spool does not stay full."""
+    with restore_daemon(config={"live-restore": True}) as moor:
+        daemon, api = moor.daemon, moor.client.api
+        # A small spool bound (segments of 64 KiB): what a drain frees shows.
+        cid = moor.run_d("--log-opt", "spool-max-size=1m", "busybox", "sleep", "1000")
+        quick = api.exec_create(cid, ["sh", "-c", "sleep 1.5; exit 5"])["Id"]
+        long = api.exec_create(cid, ["sh", "-c", "echo $$ > /tmp/long.pid; exec sleep 1000"])["Id"]
+        noisy = api.exec_create(cid, ["sh", "-c", "touch /tmp/noisy.ready; while [ ! -f /tmp/go ]; do sleep 0.05; done; "
+                                                  "head -c 3000000 /dev/zero | tr '\\0' x; exec sleep 1000"])["Id"]
+        never = api.exec_create(cid, ["true"])["Id"]
+        for exec_id in (quick, long, noisy):
+            api.exec_start(exec_id, detach=True)
+        pid = moor.state(cid)["Pid"]
+        wait_until(lambda: restoretest.container_file(pid, "/tmp/long.pid")
+                   and restoretest.container_file(pid, "/tmp/noisy.ready") is not None, what="the execs to start")
+        pids = {exec_id: api.exec_inspect(exec_id)["Pid"] for exec_id in (quick, long, noisy)}
+        assert all(pids.values()), pids
+
+        daemon.kill9()
+        with open(f"/proc/{pid}/root/tmp/go", "w"):
+            pass
+        spools = os.path.join(daemon.data_root, "containers", cid)
+        wait_until(lambda: _spool_bytes(spools) > 900_000, what="the noisy exec's output in its spool")
+        time.sleep(1.5)  # the quick exec ends while no daemon runs
+        daemon.start_restored()
+
+        inspected = api.exec_inspect(quick)
+        assert (inspected["Running"], inspected["ExitCode"], inspected["Pid"]) == (False, 5, pids[quick]), inspected
+        inspected = api.exec_inspect(long)
+        assert (inspected["Running"], inspected["ExitCode"], inspected["Pid"]) == (True, None, pids[long]), inspected
+        inspected = api.exec_inspect(never)
+        assert (inspected["Running"], inspected["ExitCode"]) == (False, None), inspected
+        assert sorted(moor.inspect(cid)["ExecIDs"]) == sorted([long, noisy, never])
+        wait_until(lambda: _spool_bytes(spools) < 300_000, what="the noisy exec's spool to be drained")
+
+        # A daemon stopping with live restore lets go of a running exec
+        # without recording an end for it.
+        rc, _ = daemon.term()
+        assert rc == 0
+        daemon.start_restored()
+        assert api.exec_inspect(long)["Running"] is True
+        long_pid = int(restoretest.container_file(pid, "/tmp/long.pid"))
+        moor.cli("exec", cid, "kill", "-9", str(long_pid), check=True)
+        wait_until(lambda: not api.exec_inspect(long)["Running"], what="the followed exec's end")
+        assert api.exec_inspect(long)["ExitCode"] == 137
+        assert long not in moor.inspect(cid)["ExecIDs"]
+
+
 def _host_pid_of_exec(container_pid, pid_in_container):
     """The host pid of a process of the container, given its pid in the
     container's pid namespace (NSpid in /proc/PID/status)."""

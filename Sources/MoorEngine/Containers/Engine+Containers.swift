@@ -136,7 +136,12 @@ extension Engine {
         if record.settings.dataRoot != current.dataRoot {
             drift.append("data-root: \(record.settings.dataRoot) (daemon now: \(current.dataRoot))")
         }
-        return ContainerView(record: record, execIDs: execs.values.filter { $0.containerID == record.id }.map(\.id).sorted(),
+        // As dockerd: the execs created or running, not those that ended.
+        var execIDs: [String] = []
+        for exec in execs.values where exec.containerID == record.id {
+            if await !exec.exited { execIDs.append(exec.id) }
+        }
+        return ContainerView(record: record, execIDs: execIDs.sorted(),
                              unmanagedReason: await container.unmanagedReason, settingsDrift: drift)
     }
 

@@ -8,7 +8,8 @@ extension Engine {
         if record.state.status == .paused { throw EngineError.conflict("Container \(record.id) is paused, unpause the container before exec") }
         guard !config.cmd.isEmpty else { throw EngineError.invalid("No exec command specified") }
         let id = ContainerNames.newID()
-        execs[id] = ManagedExec(id: id, container: target, containerID: record.id, config: config)
+        execs[id] = try ManagedExec(id: id, container: target, containerID: record.id, config: config,
+                                    run: record.state.startedAtNs)
         await context.publish("exec_create: " + config.cmd.joined(separator: " "), container: record, extra: ["execID": id])
         return id
     }

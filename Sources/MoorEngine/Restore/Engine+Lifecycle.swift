@@ -22,6 +22,25 @@ extension Engine {
                                      metadata: ["error": "\(error)"])
             }
         }
+        try loadExecs()
+    }
+
+    /// The execs the previous daemon stored, for the containers it had.
+    private func loadExecs() throws {
+        let rows: [Data]
+        do {
+            rows = try context.store.execs().map(\.document)
+        } catch {
+            throw EngineError.system("load execs: \(error)")
+        }
+        for row in rows {
+            guard let record = try? JSONDecoder().decode(ExecRecord.self, from: row) else {
+                context.logger.error("an exec record cannot be read; it is kept in the store untouched")
+                continue
+            }
+            guard let container = containers[record.containerID] else { continue }
+            execs[record.id] = ManagedExec(restoring: record, container: container)
+        }
     }
 
     /// Takes every container back in parallel, each within the restore
@@ -54,6 +73,10 @@ extension Engine {
             }
         }
         restoreReports = outcomes
+        // Execs still running in their shims are followed again.
+        await withTaskGroup(of: Void.self) { group in
+            for exec in execs.values { group.addTask { await exec.resume() } }
+        }
         await Sweeper(context: context, known: Set(containers.keys)).sweep()
         // An exit found at restore is recorded once the output before it is
         // delivered: the restore is over when every such state says
