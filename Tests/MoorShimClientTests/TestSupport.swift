@@ -46,7 +46,20 @@ final class TempDir: Sendable {
 
     func file(_ name: String, _ contents: String, mode: Int = 0o644) throws -> String {
         let full = path + "/" + name
-        try contents.write(toFile: full, atomically: false, encoding: .utf8)
+        guard mode & 0o111 != 0 else {
+            try contents.write(toFile: full, atomically: false, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: full)
+            return full
+        }
+        // A program to run: written by a child process, so no descriptor
+        // open for writing on it can leak into a process another test
+        // forks meanwhile (exec would then fail with ETXTBSY).
+        let source = full + ".source"
+        try contents.write(toFile: source, atomically: false, encoding: .utf8)
+        let copy = try ChildProcess.run("/bin/cp", [source, full])
+        guard copy.termination == .exited(0) else {
+            throw ShimError(code: -1, message: "cp \(source) \(full): \(String(decoding: copy.stderr, as: UTF8.self))")
+        }
         try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: full)
         return full
     }
