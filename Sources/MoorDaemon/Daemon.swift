@@ -81,7 +81,8 @@ public final class Daemon: Sendable {
                 dataRoot: settings.dataRoot, execRoot: settings.execRoot, shimBinary: shim,
                 liveRestore: settings.liveRestore, logDriver: settings.logDriver, logOptions: settings.logOpts,
                 storageDriver: settings.storageDriver, defaultSpoolMaxBytes: settings.spoolMaxBytes,
-                daemonVersion: version),
+                daemonVersion: version, seccompProfile: settings.seccompProfileContents,
+                seccompProfileName: settings.seccompProfile),
             plugins: plugins, images: imageService, store: store, events: events, group: group, logger: logger)
         await imageService.attach(engine)
         do {

@@ -16,6 +16,7 @@ public struct DaemonFlags: Sendable, Equatable {
     public var logOpts: [String: String] = [:]
     public var storageDriver: String?
     public var shimBinary: String?
+    public var seccompProfile: String?
 
     public init() {}
 
@@ -33,6 +34,7 @@ public struct DaemonFlags: Sendable, Equatable {
         if !logOpts.isEmpty { out["log-opts"] = logOpts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") }
         if let storageDriver { out["storage-driver"] = storageDriver }
         if let shimBinary { out["shim-binary"] = shimBinary }
+        if let seccompProfile { out["seccomp-profile"] = seccompProfile }
         return out
     }
 }
@@ -58,6 +60,11 @@ public struct DaemonSettings: Sendable, Equatable {
     public var spoolMaxBytes: UInt64 = 1 << 30
     public var bridge: String?
     public var bip: String?
+    /// `seccomp-profile` as given: a file's path, "unconfined" or "builtin".
+    public var seccompProfile: String?
+    /// The profile containers get unless they choose one: nil for Docker's
+    /// default, "unconfined", or the file's JSON (read and checked at start).
+    public var seccompProfileContents: String?
     /// The whole file, for plugins that read their own keys.
     public var file: [String: ConfigValue] = [:]
 
@@ -68,7 +75,7 @@ public struct DaemonSettings: Sendable, Equatable {
         "data-root": "string", "exec-root": "string", "hosts": "array", "pidfile": "string",
         "live-restore": "bool", "log-level": "string", "debug": "bool", "log-driver": "string",
         "log-opts": "object", "storage-driver": "string", "shim-binary": "string", "spool-max-size": "string",
-        "bridge": "string", "bip": "string", "default-address-pools": "array",
+        "bridge": "string", "bip": "string", "default-address-pools": "array", "seccomp-profile": "string",
     ]
 
     public static let logLevels: Set<String> = ["debug", "info", "warn", "error", "fatal"]
@@ -85,6 +92,7 @@ public struct DaemonSettings: Sendable, Equatable {
         }
         try settings.apply(flags: flags)
         try settings.validate()
+        try settings.loadSeccompProfile()
         return settings
     }
 
@@ -173,6 +181,7 @@ public struct DaemonSettings: Sendable, Equatable {
         }
         bridge = file["bridge"]?.stringValue
         bip = file["bip"]?.stringValue
+        if let v = file["seccomp-profile"]?.stringValue { seccompProfile = v }
     }
 
     private mutating func apply(flags: DaemonFlags) throws {
@@ -187,6 +196,28 @@ public struct DaemonSettings: Sendable, Equatable {
         if !flags.logOpts.isEmpty { logOpts = flags.logOpts }
         if let v = flags.storageDriver { storageDriver = v }
         if let v = flags.shimBinary { shimBinary = v }
+        if let v = flags.seccompProfile { seccompProfile = v }
+    }
+
+    /// Reads and checks the `seccomp-profile` file, as dockerd does at start.
+    private mutating func loadSeccompProfile() throws {
+        switch seccompProfile {
+        case nil, "", "builtin":
+            seccompProfileContents = nil
+        case "unconfined":
+            seccompProfileContents = "unconfined"
+        case let path?:
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw DaemonConfigError("seccomp-profile: cannot read \(path)")
+            }
+            let text = String(decoding: data, as: UTF8.self)
+            do {
+                try EngineConfiguration.checkSeccompProfile(text)
+            } catch {
+                throw DaemonConfigError("seccomp-profile: \(path): \(error)")
+            }
+            seccompProfileContents = text
+        }
     }
 
     private func validate() throws {
@@ -245,6 +276,9 @@ public struct DaemonSettings: Sendable, Equatable {
         if socketPath != other.socketPath { out.append("hosts") }
         if storageDriver != other.storageDriver { out.append("storage-driver") }
         if pidfile != other.pidfile { out.append("pidfile") }
+        if seccompProfile != other.seccompProfile || seccompProfileContents != other.seccompProfileContents {
+            out.append("seccomp-profile")
+        }
         return out
     }
 

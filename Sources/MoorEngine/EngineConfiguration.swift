@@ -16,10 +16,17 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var daemonVersion: String
     /// How long restoring one container may take before it is reported.
     public var restoreTimeoutSeconds: Double
+    /// The seccomp profile of containers that do not choose one: nil for
+    /// Docker's default, "unconfined", or a profile's JSON. Recorded with
+    /// each container at create (it keeps it across daemon restarts).
+    public var seccompProfile: String?
+    /// How `docker info` names it (`seccomp-profile` as given).
+    public var seccompProfileName: String?
 
     public init(dataRoot: String, execRoot: String, shimBinary: String, liveRestore: Bool = false,
                 logDriver: String = "json-file", logOptions: [String: String] = [:], storageDriver: String = "overlay2",
-                defaultSpoolMaxBytes: UInt64 = 1 << 30, daemonVersion: String, restoreTimeoutSeconds: Double = 10) {
+                defaultSpoolMaxBytes: UInt64 = 1 << 30, daemonVersion: String, restoreTimeoutSeconds: Double = 10,
+                seccompProfile: String? = nil, seccompProfileName: String? = nil) {
         self.dataRoot = dataRoot
         self.execRoot = execRoot
         self.shimBinary = shimBinary
@@ -30,6 +37,14 @@ public struct EngineConfiguration: Sendable, Equatable {
         self.defaultSpoolMaxBytes = defaultSpoolMaxBytes
         self.daemonVersion = daemonVersion
         self.restoreTimeoutSeconds = restoreTimeoutSeconds
+        self.seccompProfile = seccompProfile
+        self.seccompProfileName = seccompProfileName
+    }
+
+    /// Throws, naming the problem, when `text` ("unconfined", "builtin" or
+    /// a profile's JSON) cannot be used as a seccomp profile.
+    public static func checkSeccompProfile(_ text: String) throws {
+        _ = try SecurityOptions(["seccomp=" + text])
     }
 
     var containersDirectory: String { dataRoot + "/containers" }

@@ -46,6 +46,9 @@ struct Moord: AsyncParsableCommand {
     @Option(name: .long, help: "Path of the moor-shim binary")
     var shimBinary: String?
 
+    @Option(name: .long, help: "Seccomp profile (Docker's format) for containers that do not choose one; unconfined or builtin also")
+    var seccompProfile: String?
+
     func run() async throws {
         var flags = DaemonFlags()
         flags.configFile = configFile
@@ -64,6 +67,7 @@ struct Moord: AsyncParsableCommand {
         }
         flags.storageDriver = storageDriver
         flags.shimBinary = shimBinary
+        flags.seccompProfile = seccompProfile
         let status = await Daemon.run(flags: flags)
         if status != 0 { throw ExitCode(status) }
     }

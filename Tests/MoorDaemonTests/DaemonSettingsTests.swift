@@ -60,6 +60,29 @@ struct DaemonSettingsTests {
         #expect(after.fixedDifferences(from: before) == ["data-root"])
     }
 
+    @Test func seccompProfileIsReadAndCheckedAtStart() throws {
+        let dir = FileManager.default.temporaryDirectory.path + "/moor-seccomp-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let good = dir + "/good.json", bad = dir + "/bad.json"
+        try #"{"defaultAction":"SCMP_ACT_ALLOW"}"#.write(toFile: good, atomically: true, encoding: .utf8)
+        try #"{"defaultAction":"SCMP_ACT_MAYBE"}"#.write(toFile: bad, atomically: true, encoding: .utf8)
+
+        #expect(try resolve(nil).seccompProfileContents == nil)
+        #expect(try resolve(#"{"seccomp-profile": "unconfined"}"#).seccompProfileContents == "unconfined")
+        #expect(try resolve(#"{"seccomp-profile": "builtin"}"#).seccompProfileContents == nil)
+        let custom = try resolve(nil) { $0.seccompProfile = good }
+        #expect(custom.seccompProfile == good && custom.seccompProfileContents == #"{"defaultAction":"SCMP_ACT_ALLOW"}"#)
+        #expect { try resolve(#"{"seccomp-profile": "\#(bad)"}"#) } throws: {
+            "\($0)".contains("seccomp-profile: \(bad)") && "\($0)".contains("SCMP_ACT_MAYBE")
+        }
+        #expect { try resolve(#"{"seccomp-profile": "\#(dir)/missing.json"}"#) } throws: { "\($0)".contains("missing.json") }
+        #expect { try resolve(#"{"seccomp-profile": "unconfined"}"#) { $0.seccompProfile = good } } throws: {
+            "\($0)".contains("seccomp-profile") && "\($0)".contains("both as a flag and in the configuration file")
+        }
+        #expect(try resolve(nil) { $0.seccompProfile = good }.fixedDifferences(from: resolve(nil)) == ["seccomp-profile"])
+    }
+
     @Test func anEmptyFileConfiguresNothing() throws {
         #expect(try resolve("  \n") == (try resolve(nil)))
     }

@@ -2,6 +2,7 @@
 daemons of its own."""
 
 import contextlib
+import json
 import os
 import signal
 import stat
@@ -182,3 +183,40 @@ def test_unknown_log_driver_in_daemon_json_is_refused():
     output = refused(config={"log-driver": "no-such-driver"})
     assert "no-such-driver" in output
 
+
+
+def test_seccomp_profile_setting_is_the_default_and_stays_with_the_containers_made_under_it(tmp_path):
+    deny_mkdir = {"defaultAction": "SCMP_ACT_ALLOW",
+                  "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}
+    profile = tmp_path / "profile.json"
+    profile.write_text(json.dumps(deny_mkdir))
+    script = "mkdir /made && echo made"
+    with running_daemon(config={"seccomp-profile": str(profile)}) as moor:
+        under = moor.cli("create", "busybox", "sh", "-c", script, check=True).stdout.strip()
+        r = moor.cli("start", "-a", under)
+        assert r.returncode != 0 and "Permission denied" in r.stderr, (r.stdout, r.stderr)
+        # A container's own choice wins.
+        assert moor.cli("run", "--rm", "--security-opt", "seccomp=unconfined", "busybox", "sh", "-c",
+                        script).stdout == "made\n"
+        assert f"name=seccomp,profile={profile}" in moor.client.info()["SecurityOptions"]
+
+        # The next daemon has Docker's default: new containers get it; the
+        # one made under the profile keeps it, and says so.
+        moor.daemon.stop()
+        moor.daemon.config = {}
+        moor.daemon.write_config()
+        moor.daemon.start()
+        assert moor.cli("run", "--rm", "busybox", "sh", "-c", script).stdout == "made\n"
+        r = moor.cli("start", "-a", under)
+        assert r.returncode != 0 and "Permission denied" in r.stderr, (r.stdout, r.stderr)
+        assert any("seccomp-profile" in item for item in moor.inspect(under)["Moor"]["SettingsDrift"])
+        assert "name=seccomp,profile=default" in moor.client.info()["SecurityOptions"]
+
+
+def test_unusable_seccomp_profile_setting_is_refused_naming_the_file(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"defaultAction": "SCMP_ACT_SOMETIMES"}')
+    output = refused(config={"seccomp-profile": str(bad)})
+    assert str(bad) in output and "SCMP_ACT_SOMETIMES" in output
+    output = refused(config={"seccomp-profile": str(tmp_path / "missing.json")})
+    assert "missing.json" in output

@@ -133,6 +133,9 @@ extension Engine {
         if record.settings.storageDriver != current.storageDriver {
             drift.append("storage-driver: \(record.settings.storageDriver) (daemon now: \(current.storageDriver))")
         }
+        if record.settings.seccompProfile != current.seccompProfile {
+            drift.append("seccomp-profile: the one the daemon had when the container was created (daemon now: \(current.seccompProfileName ?? "builtin"))")
+        }
         if record.settings.dataRoot != current.dataRoot {
             drift.append("data-root: \(record.settings.dataRoot) (daemon now: \(current.dataRoot))")
         }

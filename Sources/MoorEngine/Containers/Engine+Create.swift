@@ -37,7 +37,7 @@ extension Engine {
             id: id, name: name, createdNs: nowNs(), imageReference: reference, imageID: image.id, config: config,
             hostConfig: host, path: path, args: Array(command.dropFirst()),
             settings: CreationSettings(storageDriver: settings.storageDriver, dataRoot: settings.dataRoot,
-                                       daemonVersion: settings.daemonVersion),
+                                       daemonVersion: settings.daemonVersion, seccompProfile: settings.seccompProfile),
             logDriver: log.driver, logOptions: log.driverOptions, spoolMaxBytes: log.spoolMax,
             rootfs: rootfs, directory: directory)
         record.state.status = .created

@@ -127,7 +127,7 @@ extension ManagedContainer {
 
     private func buildSpec() async throws -> Data {
         let host = record.hostConfig
-        let security = try SecurityOptions(host.securityOpt ?? [])
+        let security = try SecurityOptions(host.securityOpt ?? [], daemonProfile: record.settings.seccompProfile)
         let key = BaseSpecCache.Key(
             capAdd: (host.capAdd ?? []).map(Self.capabilityName).sorted(),
             capDrop: (host.capDrop ?? []).map(Self.capabilityName).sorted(),

@@ -51,13 +51,17 @@ public struct CreationSettings: Codable, Sendable, Equatable {
     public var bridge: String?
     public var bip: String?
     public var daemonVersion: String
+    /// The daemon's `seccomp-profile` (see EngineConfiguration).
+    public var seccompProfile: String?
 
-    public init(storageDriver: String, dataRoot: String, bridge: String? = nil, bip: String? = nil, daemonVersion: String) {
+    public init(storageDriver: String, dataRoot: String, bridge: String? = nil, bip: String? = nil, daemonVersion: String,
+                seccompProfile: String? = nil) {
         self.storageDriver = storageDriver
         self.dataRoot = dataRoot
         self.bridge = bridge
         self.bip = bip
         self.daemonVersion = daemonVersion
+        self.seccompProfile = seccompProfile
     }
 }
 

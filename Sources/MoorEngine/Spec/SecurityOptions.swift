@@ -18,8 +18,14 @@ struct SecurityOptions: Equatable {
     var noNewPrivileges = false
 
     /// Parses and checks every option; an unknown option or a profile that
-    /// cannot be used is an error naming it (a 400 at create).
-    init(_ options: [String]) throws {
+    /// cannot be used is an error naming it (a 400 at create). A container
+    /// that chooses no seccomp profile gets `daemonProfile` (the daemon's
+    /// `seccomp-profile` when it was created; nil: Docker's default).
+    init(_ options: [String], daemonProfile: String? = nil) throws {
+        if let daemonProfile {
+            seccomp = daemonProfile == "unconfined" ? .unconfined
+                : daemonProfile == "builtin" ? .builtin : .custom(try SeccompProfile(json: daemonProfile))
+        }
         for option in options {
             let (key, value) = Self.split(option)
             switch (key, value) {
