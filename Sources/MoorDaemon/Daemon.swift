@@ -149,6 +149,8 @@ public final class Daemon: Sendable {
         applied.execRoot = current.execRoot
         applied.socketPath = current.socketPath
         applied.storageDriver = current.storageDriver
+        applied.seccompProfile = current.seccompProfile
+        applied.seccompProfileContents = current.seccompProfileContents
         applied.pidfile = current.pidfile
         do {
             _ = try await engine.validateLogConfig(driver: applied.logDriver, options: applied.logOpts)
