@@ -72,6 +72,40 @@ struct LineAssemblerTests {
         #expect(out[1].source == .stderr)
     }
 
+    /// A line longer than 16 KiB is cut where 16 KiB of it is in; a restart
+    /// after such a cut, from the first unacknowledged record (the one the
+    /// cut fell in), must not deliver that record's bytes before the cut
+    /// again, nor cut the rest elsewhere.
+    @Test(arguments: [[3, 20480, 4], [3, 4096, 4096, 4096, 4096, 4096, 4], [16390, 100, 4], [1, 40000, 4]])
+    func resumingAfterACutInsideARecord(_ sizes: [Int]) throws {
+        var records: [SpoolRecord] = []
+        for (index, size) in sizes.enumerated() {
+            let last = index == sizes.count - 1
+            records.append(try record(UInt64(index + 1), last ? "def\n" : String(repeating: index == 0 ? "a" : "y", count: size)))
+        }
+        var first = LineAssembler(deliveredThrough: nil)
+        var all: [LogEntry] = []
+        var acked: [UInt64] = []
+        for r in records {
+            all += first.consume(r)
+            acked.append(first.ackableSeq)
+        }
+        let whole = all.flatMap(\.line)
+        #expect(whole.count == sizes.reduce(0, +))
+        // The daemon dies after storing entry `cut`, having acknowledged
+        // what the assembler allowed when that entry came out.
+        for cut in 0..<all.count {
+            let delivered = all[cut].position
+            let ack = acked[Int(delivered.seq) - 1]
+            var again = LineAssembler(deliveredThrough: delivered)
+            var rest: [LogEntry] = []
+            for r in records where r.seq > ack { rest += again.consume(r) }
+            let replayed = Array(all[0...cut]) + rest
+            #expect(replayed.flatMap(\.line) == whole, "cut after entry \(cut) at \(delivered), ack \(ack): \(replayed.map(\.line.count))")
+            #expect(replayed.map(\.position) == all.map(\.position), "cut after entry \(cut)")
+        }
+    }
+
     /// After a restart the drainer re-reads from the first unacknowledged
     /// record; what the driver already holds is dropped by position.
     @Test func resumingDropsExactlyWhatWasDelivered() throws {

@@ -79,7 +79,15 @@ struct LineAssembler {
         var out: [LogEntry] = []
         let payload = record.payload
         var start = 0
-        var index = 0
+        if let delivered = deliveredThrough, record.seq == delivered.seq {
+            // The driver's last entry ends inside this record: this stream's
+            // bytes up to there are stored, and its next line starts there.
+            // (Re-read from the record's start, a line cut at 16 KiB before
+            // the restart would be cut elsewhere and partly delivered twice.)
+            p = Pending()
+            start = min(Int(delivered.offset), payload.count)
+        }
+        var index = start
         while index < payload.count {
             if p.bytes.isEmpty && index == start {
                 p.firstSeq = record.seq
