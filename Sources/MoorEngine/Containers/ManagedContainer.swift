@@ -64,16 +64,8 @@ actor ManagedContainer {
     }
 
     func persist(_ value: ContainerRecord) throws {
-        let data: Data
-        do {
-            data = try JSONEncoder().encode(value)
-        } catch {
-            throw EngineError.system("container \(value.id): encode its record: \(error)")
-        }
-        do {
-            try context.store.saveContainer(id: value.id, name: value.name, document: data)
-        } catch {
-            throw EngineError.system("container \(value.id): save its record: \(error)")
+        try StoredRecord.save(value, subject: "container \(value.id)") {
+            try context.store.saveContainer(id: value.id, name: value.name, document: $0)
         }
     }
 

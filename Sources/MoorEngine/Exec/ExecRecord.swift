@@ -30,16 +30,8 @@ struct ExecRecord: Codable, Sendable, Equatable {
     }
 
     func save(in store: StateStore) throws {
-        let data: Data
-        do {
-            data = try JSONEncoder().encode(self)
-        } catch {
-            throw EngineError.system("exec \(id): encode its record: \(error)")
-        }
-        do {
-            try store.saveExec(id: id, containerID: containerID, document: data)
-        } catch {
-            throw EngineError.system("exec \(id) of container \(containerID): \(error)")
+        try StoredRecord.save(self, subject: "exec \(id) of container \(containerID)") {
+            try store.saveExec(id: id, containerID: containerID, document: $0)
         }
     }
 }
