@@ -38,23 +38,11 @@ public struct DaemonFacts: Sendable {
 
 /// Facts about the host `info` and `version` report.
 enum HostFacts {
-    static var kernelVersion: String {
-        var name = utsname()
-        uname(&name)
-        return withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-    }
+    static var kernelVersion: String { Uname.release }
 
-    static var hostname: String {
-        var name = utsname()
-        uname(&name)
-        return withUnsafeBytes(of: &name.nodename) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-    }
+    static var hostname: String { Uname.nodename }
 
-    static var architecture: String {
-        var name = utsname()
-        uname(&name)
-        return withUnsafeBytes(of: &name.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-    }
+    static var architecture: String { Uname.machine }
 
     /// Go's GOARCH spelling, which `docker version` shows.
     static var goArch: String {

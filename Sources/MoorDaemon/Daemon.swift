@@ -82,7 +82,7 @@ public final class Daemon: Sendable {
                 liveRestore: settings.liveRestore, logDriver: settings.logDriver, logOptions: settings.logOpts,
                 storageDriver: settings.storageDriver, defaultSpoolMaxBytes: settings.spoolMaxBytes,
                 daemonVersion: version, seccompProfile: settings.seccompProfileContents,
-                seccompProfileName: settings.seccompProfile),
+                seccompProfileName: settings.seccompProfileContents == nil ? nil : settings.seccompProfile),
             plugins: plugins, images: imageService, store: store, events: events, group: group, logger: logger)
         await imageService.attach(engine)
         do {

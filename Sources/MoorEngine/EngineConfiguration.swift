@@ -20,7 +20,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// Docker's default, "unconfined", or a profile's JSON. Recorded with
     /// each container at create (it keeps it across daemon restarts).
     public var seccompProfile: String?
-    /// How `docker info` names it (`seccomp-profile` as given).
+    /// How `docker info` names it (`seccomp-profile` as given); nil with
+    /// Docker's default.
     public var seccompProfileName: String?
 
     public init(dataRoot: String, execRoot: String, shimBinary: String, liveRestore: Bool = false,

@@ -97,7 +97,7 @@ enum SystemRoutes {
             "LiveRestoreEnabled": .bool(settings.liveRestore), "Isolation": "", "InitBinary": "",
             "ContainerdCommit": ["ID": "", "Expected": ""], "RuncCommit": ["ID": "", "Expected": ""],
             "InitCommit": ["ID": "", "Expected": ""],
-            "SecurityOptions": [.string("name=seccomp,profile=\(settings.seccompProfileName.flatMap { $0 == "builtin" ? nil : $0 } ?? "default")"), "name=cgroupns"],
+            "SecurityOptions": [.string("name=seccomp,profile=\(settings.seccompProfileName ?? "default")"), "name=cgroupns"],
             "Warnings": .array(warnings),
         ])
     }

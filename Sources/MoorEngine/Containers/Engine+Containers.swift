@@ -5,6 +5,7 @@ import MoorPluginKit
 /// beside it.
 public struct ContainerView: Sendable {
     public var record: ContainerRecord
+    /// Filled by inspect only (a list does not show them).
     public var execIDs: [String]
     /// Set when restore found a shim this daemon cannot speak to.
     public var unmanagedReason: String?
@@ -93,7 +94,14 @@ extension Engine {
     }
 
     public func inspectContainer(_ reference: String) async throws -> ContainerView {
-        try await view(container(reference))
+        let target = try container(reference)
+        var view = try await view(target)
+        // As dockerd: the execs created or running, not those that ended.
+        for exec in execs.values where exec.containerID == target.id {
+            if await !exec.exited { view.execIDs.append(exec.id) }
+        }
+        view.execIDs.sort()
+        return view
     }
 
     /// Containers matching `filters` (Docker's: id, name, label, status,
@@ -139,12 +147,7 @@ extension Engine {
         if record.settings.dataRoot != current.dataRoot {
             drift.append("data-root: \(record.settings.dataRoot) (daemon now: \(current.dataRoot))")
         }
-        // As dockerd: the execs created or running, not those that ended.
-        var execIDs: [String] = []
-        for exec in execs.values where exec.containerID == record.id {
-            if await !exec.exited { execIDs.append(exec.id) }
-        }
-        return ContainerView(record: record, execIDs: execIDs.sorted(),
+        return ContainerView(record: record, execIDs: [],
                              unmanagedReason: await container.unmanagedReason, settingsDrift: drift)
     }
 

@@ -57,7 +57,7 @@ extension ManagedContainer {
     /// The shim is gone: the exit record it wrote says how the container
     /// ended; without one (killed before it could write), Docker's 255.
     func finishFromExitRecord(moment: RestoreSituation.Moment) async {
-        let exit = record.shim.flatMap { try? ExitRecord.read(path: $0.stateDirectory + "/exit") }
+        let exit = record.shim?.exitRecord(process: ShimProtocol.initProcess)
         await finishRun(exitCode: exit?.exitCode ?? 255, oomKilled: exit?.oomKilled ?? false,
                         finishedNs: exit.map { Int64($0.finishedNs) } ?? nowNs(), moment: moment)
     }

@@ -167,9 +167,7 @@ extension SpecBuilder {
     static func hostname(of record: ContainerRecord) -> String {
         if let name = record.config.hostname, !name.isEmpty { return name }
         if record.network?.namespace == .host || record.hostConfig.networkMode == "host" {
-            var name = utsname()
-            uname(&name)
-            let host = withUnsafeBytes(of: &name.nodename) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let host = Uname.nodename
             if !host.isEmpty { return host }
         }
         return record.shortID

@@ -16,11 +16,13 @@ struct ExecRecord: Codable, Sendable, Equatable {
     /// restarted container's new shim numbers its processes from 1 again.
     var run: Int64
     var started = false
-    var running = false
     /// The shim's process number, once started.
     var process: UInt32?
     var pid: Int32 = 0
     var exitCode: Int32?
+
+    /// Started in the shim and not ended.
+    var running: Bool { process != nil && exitCode == nil }
 
     init(id: String, containerID: String, config: ExecConfig, run: Int64) {
         self.id = id

@@ -58,7 +58,6 @@ actor ManagedExec {
         }
         record.process = begun.process
         record.pid = begun.pid
-        record.running = true
         save()
         await container.context.publish("exec_start: " + record.config.cmd.joined(separator: " "),
                                         container: await container.snapshot(), extra: ["execID": id])
@@ -98,8 +97,7 @@ actor ManagedExec {
     }
 
     private func exitRecord(_ process: UInt32) async -> ExitRecord? {
-        guard let shim = await container.snapshot().shim else { return nil }
-        return try? ExitRecord.read(path: shim.stateDirectory + "/exec-\(process)/exit")
+        await container.snapshot().shim?.exitRecord(process: process)
     }
 
     private func follow(_ session: ShimSession, process: UInt32, from: UInt64,
@@ -127,7 +125,6 @@ actor ManagedExec {
     }
 
     private func finished(_ code: Int32) async {
-        record.running = false
         record.exitCode = code
         save()
         await container.context.publish("exec_die", container: await container.snapshot(),

@@ -201,14 +201,9 @@ struct HostMachine {
     }
 
     static let current: HostMachine = {
-        var name = utsname()
-        uname(&name)
-        func field<T>(_ value: T) -> String {
-            withUnsafeBytes(of: value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        }
-        let machine = field(name.machine)
+        let machine = Uname.machine
         let arch = ["x86_64": "amd64", "aarch64": "arm64", "i686": "x86", "i386": "x86", "armv7l": "arm",
                     "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64"][machine] ?? machine
-        return HostMachine(dockerArch: arch, kernel: KernelVersion(field(name.release)) ?? KernelVersion("0.0")!)
+        return HostMachine(dockerArch: arch, kernel: KernelVersion(Uname.release) ?? KernelVersion("0.0")!)
     }()
 }

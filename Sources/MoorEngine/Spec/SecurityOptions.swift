@@ -22,11 +22,7 @@ struct SecurityOptions: Equatable {
     /// that chooses no seccomp profile gets `daemonProfile` (the daemon's
     /// `seccomp-profile` when it was created; nil: Docker's default).
     init(_ options: [String], daemonProfile: String? = nil) throws {
-        if let daemonProfile {
-            seccomp = daemonProfile == "unconfined" ? .unconfined
-                : daemonProfile == "builtin" ? .builtin : .custom(try SeccompProfile(json: daemonProfile))
-        }
-        for option in options {
+        for option in (daemonProfile.map { ["seccomp=" + $0] } ?? []) + options {
             let (key, value) = Self.split(option)
             switch (key, value) {
             case ("no-new-privileges", nil):
