@@ -79,6 +79,13 @@ class RestoreDaemon(Daemon):
     def log_since(self, offset):
         return self.log()[offset:]
 
+    def log_tail(self):
+        """For a failure message: a crash report from its first line (the
+        reason comes before the backtrace), else the log's end."""
+        log = self.log()
+        starts = [i for i in (log.find("Fatal error"), log.find("Program crashed")) if i >= 0]
+        return log[min(starts):][:6000] if starts else log[-3000:]
+
     def start_restored(self, timeout=30):
         """Starts moord and waits until it logged the end of its restore
         (the API answers before: a container's state is the stored one
