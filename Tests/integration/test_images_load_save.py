@@ -573,7 +573,9 @@ def test_layers_nothing_holds_are_removed_at_daemon_start():
         offset = len(moor.daemon.log())
         moor.daemon.start()
         moortest.wait_until(lambda: orphan_dir not in layer_dirs(moor), what="the orphan layer to be removed")
-        assert re.search(r"removed a layer no image or container uses.*" + orphan_dir, moor.daemon.log()[offset:])
+        # The directory goes first (renamed away), the log line after its files are deleted.
+        moortest.wait_until(lambda: re.search(r"removed a layer no image or container uses.*" + orphan_dir,
+                                              moor.daemon.log()[offset:]), what="the removal to be logged")
         assert used_dir in layer_dirs(moor) and hashlib.sha256(busybox_layer()).hexdigest() in layer_dirs(moor)
         assert moor.cli("start", "-a", cid, check=True).stdout == "a container holds me"
         assert store_tmp(moor) == []
