@@ -39,6 +39,11 @@ public final class Daemon: Sendable {
     }
 
     private static func serve(settings: DaemonSettings, flags: DaemonFlags, level: DaemonLogLevel, logger: Logger) async throws {
+        // Trapped before anything is set up: a SIGTERM that arrives while
+        // the daemon starts (a client that stops it as soon as the socket
+        // answers) is held until the daemon serves, and then stops it
+        // cleanly, instead of killing it with its socket left behind.
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup)
         let fm = FileManager.default
         for dir in [settings.dataRoot, settings.execRoot] {
             do {
@@ -109,7 +114,6 @@ public final class Daemon: Sendable {
             logger.info("restore finished", metadata: ["containers": "\(outcomes.count)"])
         }
         var current = settings
-        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup)
         for await signal in signals {
             if signal == .sighup {
                 current = await reload(current, flags: flags, engine: engine, level: level, logger: logger)

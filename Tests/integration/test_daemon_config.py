@@ -126,6 +126,26 @@ def test_sigterm_stops_the_daemon_and_removes_the_socket():
             daemon.cleanup()
 
 
+def test_sigterm_as_soon_as_the_socket_appears_stops_the_daemon_cleanly():
+    """A client that stops the daemon the moment its socket exists (before
+    it answers) must get a clean stop: exit 0, socket removed. A signal
+    trapped only after the server started killed moord in that window."""
+    with temp_root() as root:
+        daemon = Daemon(root)
+        try:
+            for _ in range(5):
+                daemon.spawn()
+                deadline = time.monotonic() + 60
+                while not os.path.exists(daemon.socket):
+                    assert daemon.proc.poll() is None, daemon.log()
+                    assert time.monotonic() < deadline, "moord never created its socket:\n" + daemon.log()
+                daemon.proc.send_signal(signal.SIGTERM)
+                assert daemon.proc.wait(timeout=30) == 0, daemon.log()
+                assert not os.path.exists(daemon.socket), "moord left its socket:\n" + daemon.log()
+        finally:
+            daemon.cleanup()
+
+
 def test_sigterm_with_an_open_event_stream_stops_promptly():
     with temp_root() as root:
         daemon = Daemon(root)
