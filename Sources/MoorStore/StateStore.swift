@@ -86,10 +86,15 @@ public final class StateStore: Sendable {
 
     // MARK: Execs
 
+    /// Stores an exec of a stored container; one whose container is gone
+    /// (an exit recorded just after the container's removal) is not
+    /// stored, so no row outlives its container.
     public func saveExec(id: String, containerID: String, document: Data) throws {
         try write("save exec \(id)") { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO execs (id, container_id, document) VALUES (?, ?, ?)",
-                           arguments: [id, containerID, document])
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO execs (id, container_id, document)
+                SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM containers WHERE id = ?)
+                """, arguments: [id, containerID, document, containerID])
         }
     }
 

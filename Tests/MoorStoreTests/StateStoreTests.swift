@@ -36,11 +36,22 @@ struct StateStoreTests {
     @Test func deletingAContainerDeletesItsExecs() throws {
         try withStore { store, _ in
             try store.saveContainer(id: "a", name: "web", document: Data())
+            try store.saveContainer(id: "b", name: "db", document: Data())
             try store.saveExec(id: "e1", containerID: "a", document: Data())
             try store.saveExec(id: "e2", containerID: "b", document: Data())
             try store.deleteContainer(id: "a")
-            #expect(try store.containers().isEmpty)
+            #expect(try store.containers().map(\.id) == ["b"])
             #expect(try store.execs().map(\.id) == ["e2"])
+        }
+    }
+
+    @Test func anExecOfARemovedContainerIsNotStored() throws {
+        try withStore { store, _ in
+            try store.saveContainer(id: "a", name: "web", document: Data())
+            try store.saveExec(id: "e1", containerID: "a", document: Data())
+            try store.deleteContainer(id: "a")
+            try store.saveExec(id: "e1", containerID: "a", document: Data("exited".utf8))
+            #expect(try store.execs().isEmpty)
         }
     }
 

@@ -313,6 +313,35 @@ def test_shim_that_answers_again_after_a_failed_restore_is_managed_and_removable
         assert not leftovers, f"rm -f left: {leftovers}"
 
 
+def test_execs_of_a_container_taken_back_by_a_retry_are_followed_again():
+    """An exec running when the daemon died, in a container whose shim did
+    not answer at restore: once the retry takes the shim back, the exec is
+    followed again and its exit code is known."""
+    with restore_daemon(config={"live-restore": True}) as moor:
+        daemon, api = moor.daemon, moor.client.api
+        cid = moor.run_d("busybox", "sleep", "1000")
+        pid = moor.state(cid)["Pid"]
+        exec_id = api.exec_create(cid, ["sh", "-c", "touch /tmp/up; while [ ! -f /tmp/go ]; do sleep 0.05; done; exit 7"])["Id"]
+        api.exec_start(exec_id, detach=True)
+        wait_until(lambda: restoretest.container_file(pid, "/tmp/up") is not None, what="the exec to start")
+        stuck_shim = restoretest.shim_pid_of(daemon, cid)
+        daemon.kill9()
+        os.kill(stuck_shim, signal.SIGSTOP)
+        offset = len(daemon.log())
+        try:
+            restoretest.api_ready_seconds(daemon)
+            daemon.wait_log(rf"container not restored.*{cid}|{cid}.*container not restored", offset, timeout=30)
+            assert api.exec_inspect(exec_id)["Running"] is True
+        finally:
+            os.kill(stuck_shim, signal.SIGCONT)
+        restoretest.wait_managed(moor, cid, timeout=15)
+        with open(f"/proc/{pid}/root/tmp/go", "w"):
+            pass
+        wait_until(lambda: api.exec_inspect(exec_id)["Running"] is False, timeout=15,
+                   what="the exec's exit to be known after the retry")
+        assert api.exec_inspect(exec_id)["ExitCode"] == 7
+
+
 def test_broken_shim_is_reported_by_id_and_does_not_delay_the_others():
     with restore_daemon(config={"live-restore": True}) as moor:
         daemon = moor.daemon

@@ -53,6 +53,7 @@ extension ManagedContainer {
         restartTask?.cancel()
         reattachTask?.cancel()
         reattachTask = nil
+        execsAwaitingTakeBack = []
         if let session {
             try? await session.shutdown(kill: true)
             session.channel.close()

@@ -119,11 +119,34 @@ extension ManagedContainer {
         }
     }
 
-    /// One more try; true when there is nothing left to retry.
+    /// One more try; true when there is nothing left to retry (then the
+    /// execs held meanwhile are followed again).
     private func retryRestore() async -> Bool {
-        await lock.run {
+        let done = await lock.run {
             await self.retryRestoreLocked()
         }
+        if done { resumeHeldExecs() }
+        return done
+    }
+
+    /// An exec of the previous daemon, found running in a container whose
+    /// shim is still being retried: kept until the retry ends. False when
+    /// no retry runs (follow it now).
+    func holdUntilTakenBack(_ exec: ManagedExec) -> Bool {
+        guard reattachTask != nil else { return false }
+        execsAwaitingTakeBack.append(exec)
+        return true
+    }
+
+    /// The retry ended (taken back, or the container ended): each held
+    /// exec is followed again, or gets its exit code.
+    func resumeHeldExecs() {
+        let held = execsAwaitingTakeBack
+        execsAwaitingTakeBack = []
+        guard !held.isEmpty else { return }
+        Task { await withTaskGroup(of: Void.self) { group in
+            for exec in held { group.addTask { await exec.resume() } }
+        } }
     }
 
     private func retryRestoreLocked() async -> Bool {

@@ -26,5 +26,6 @@ extension ManagedContainer {
         unmanagedReason = nil
         generation += 1
         await finishRun(exitCode: 128 + SIGKILL, oomKilled: false, finishedNs: nowNs(), moment: .exited)
+        resumeHeldExecs()
     }
 }

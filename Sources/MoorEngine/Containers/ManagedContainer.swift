@@ -35,6 +35,10 @@ actor ManagedContainer {
     var reattachTask: Task<Void, Never>?
     /// A HELLO to the shim is under way (restore or a retry of it).
     var adopting = false
+    /// The previous daemon's running execs, held while `reattachTask`
+    /// tries to take the shim back: followed again once it is (or once the
+    /// container is known to have ended).
+    var execsAwaitingTakeBack: [ManagedExec] = []
     /// Tells the engine a container removed itself (`--rm`).
     var onRemoved: (@Sendable (String) async -> Void)?
 

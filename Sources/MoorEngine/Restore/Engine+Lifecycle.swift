@@ -73,9 +73,12 @@ extension Engine {
             }
         }
         restoreReports = outcomes
-        // Execs still running in their shims are followed again.
+        // Execs still running in their shims are followed again; those of
+        // a container whose shim is being retried, once it is taken back.
         await withTaskGroup(of: Void.self) { group in
-            for exec in execs.values { group.addTask { await exec.resume() } }
+            for exec in execs.values {
+                group.addTask { if await !exec.container.holdUntilTakenBack(exec) { await exec.resume() } }
+            }
         }
         await Sweeper(context: context, known: Set(containers.keys)).sweep()
         // An exit found at restore is recorded once the output before it is
