@@ -97,9 +97,65 @@ public protocol LogWriter: Sendable {
     /// Position of the last entry this writer durably holds, read from its
     /// own storage; `nil` when it holds none.
     func lastPosition() async throws -> LogPosition?
+    /// For each stream, the position of the last entry of that stream the
+    /// writer holds, among entries ending at spool record `floor` or later
+    /// (the first record the daemon has not acknowledged). A stream with
+    /// none there is absent. After a crash the daemon resumes each stream's
+    /// open line exactly there, so a line cut at 16 KiB is neither doubled
+    /// nor shortened when the other stream wrote after the cut. Optional:
+    /// a writer that cannot tell answers `[:]`, and the daemon then relies
+    /// on `lastPosition` alone.
+    func lastPositions(since floor: UInt64) async throws -> [LogSource: LogPosition]
     /// Appends entries in order. Returns once they are stored.
     func write(_ entries: [LogEntry]) async throws
     func close() async
+}
+
+extension LogWriter {
+    public func lastPositions(since floor: UInt64) async throws -> [LogSource: LogPosition] { [:] }
+}
+
+/// Gathers each stream's last position while entries are visited newest
+/// first (a log walked backwards): the first one seen of a stream is its
+/// last. Visiting stops once both streams are known or the entries are
+/// older than `floor`.
+public struct StreamPositions: Sendable, Equatable {
+    public let floor: UInt64
+    public private(set) var positions: [LogSource: LogPosition] = [:]
+    /// An entry before `floor` was seen: older entries need no visit.
+    public private(set) var reachedFloor = false
+
+    public init(floor: UInt64) {
+        self.floor = floor
+    }
+
+    /// Whether nothing older can change the answer.
+    public var complete: Bool { reachedFloor || positions.count == 2 }
+
+    /// Takes the next-older entry's stream and position; false once
+    /// `complete` (stop visiting).
+    @discardableResult
+    public mutating func visit(_ source: LogSource, _ position: LogPosition) -> Bool {
+        if position.seq < floor {
+            reachedFloor = true
+        } else if positions[source] == nil {
+            positions[source] = position
+        }
+        return !complete
+    }
+
+    /// An entry before `floor` was seen (by a walk that does not go
+    /// newest first).
+    public mutating func noteEntryBeforeFloor() {
+        reachedFloor = true
+    }
+
+    /// Adds what an older part of the log found (a rotated file), keeping
+    /// the newer answers.
+    public mutating func merge(older: StreamPositions) {
+        for (source, position) in older.positions where positions[source] == nil { positions[source] = position }
+        reachedFloor = reachedFloor || older.reachedFloor
+    }
 }
 
 /// What `docker logs` asks for (filtering on time and streams; `tail` is the

@@ -106,6 +106,44 @@ struct LineAssemblerTests {
         }
     }
 
+    /// The same, with the other stream's lines stored after the cut: the
+    /// driver's last entry is then on stderr, and only each stream's own
+    /// last position tells where its line resumes.
+    @Test(arguments: [[3, 20480, 4], [3, 4096, 4096, 4096, 4096, 4096, 4], [16390, 100, 4], [1, 40000, 4]])
+    func resumingAfterACutWhenTheOtherStreamWroteSince(_ sizes: [Int]) throws {
+        var records: [SpoolRecord] = []
+        for (index, size) in sizes.enumerated() {
+            let last = index == sizes.count - 1
+            records.append(try record(UInt64(records.count + 1), last ? "def\n" : String(repeating: index == 0 ? "a" : "y", count: size)))
+            records.append(try record(UInt64(records.count + 1), "err \(index)\n", .stderr))
+        }
+        var first = LineAssembler(deliveredThrough: nil)
+        var all: [LogEntry] = []
+        var acked: [UInt64] = []
+        for r in records {
+            all += first.consume(r)
+            acked.append(first.ackableSeq)
+        }
+        func stream(_ entries: [LogEntry], _ source: LogSource) -> [UInt8] {
+            entries.filter { $0.source == source }.flatMap(\.line)
+        }
+        #expect(stream(all, .stdout).count == sizes.reduce(0, +))
+        for cut in 0..<all.count {
+            let delivered = all[cut].position
+            let ack = acked[Int(delivered.seq) - 1]
+            var streams: [LogSource: LogPosition] = [:]
+            for entry in all[0...cut] where entry.position.seq > ack { streams[entry.source] = entry.position }
+            var again = LineAssembler(deliveredThrough: delivered, streamsDeliveredThrough: streams)
+            var rest: [LogEntry] = []
+            for r in records where r.seq > ack { rest += again.consume(r) }
+            let replayed = Array(all[0...cut]) + rest
+            for source in [LogSource.stdout, .stderr] {
+                #expect(stream(replayed, source) == stream(all, source), "\(source), cut after entry \(cut) at \(delivered), ack \(ack)")
+            }
+            #expect(replayed.map(\.position) == all.map(\.position), "cut after entry \(cut)")
+        }
+    }
+
     /// After a restart the drainer re-reads from the first unacknowledged
     /// record; what the driver already holds is dropped by position.
     @Test func resumingDropsExactlyWhatWasDelivered() throws {

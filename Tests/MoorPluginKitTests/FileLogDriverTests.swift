@@ -54,6 +54,32 @@ struct FileLogDriver: Sendable, CustomStringConvertible {
         }
     }
 
+    /// Each stream's last entry from a spool record on, found across
+    /// rotated files, and again from the files after reopening.
+    @Test(arguments: FileLogDriver.all)
+    func lastPositionsGiveEachStreamsLastEntryFromTheFloorOn(_ driver: FileLogDriver) async throws {
+        try await withTemporaryDirectory { dir in
+            let (writer, _, path) = try await driver.open(dir, driver.twoPerFile)
+            #expect(try await writer.lastPositions(since: 1).isEmpty)
+            try await writer.write([
+                entry("line 1\n", 1), entry("line 2\n", 2, source: .stderr), entry("line 3\n", 3),
+                entry("line 4\n", 4), entry("line 5\n", 5, offset: 7),
+            ])
+            #expect(try rotatedNames(path).count == 2, "the test needs stderr's entry in an older rotated file")
+            for reopen in [false, true] {
+                var current = writer
+                if reopen {
+                    await writer.close()
+                    current = try await driver.open(dir, driver.twoPerFile).0
+                }
+                #expect(try await current.lastPositions(since: 1)
+                    == [.stdout: LogPosition(seq: 5, offset: 7), .stderr: LogPosition(seq: 2, offset: 0)])
+                #expect(try await current.lastPositions(since: 3) == [.stdout: LogPosition(seq: 5, offset: 7)])
+                #expect(try await current.lastPositions(since: 6).isEmpty)
+            }
+        }
+    }
+
     @Test(arguments: FileLogDriver.all)
     func handlesEntriesLongerThanTheReadChunk(_ driver: FileLogDriver) async throws {
         try await withTemporaryDirectory { dir in

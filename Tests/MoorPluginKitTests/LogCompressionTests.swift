@@ -171,6 +171,21 @@ import Testing
         }
     }
 
+    @Test(arguments: drivers) func findsEachStreamsLastPositionInCompressedFiles(driver: String) async throws {
+        try await withTemporaryDirectory { dir in
+            let options = try options(driver)
+            let (writer, _, path) = try await open(driver, dir, options)
+            try await writer.write([
+                entry("line 1\n", 1, source: .stderr), entry("line 2\n", 2), entry("line 3\n", 3),
+                entry("line 4\n", 4), entry("line 5\n", 5),
+            ])
+            #expect(try rotatedNames(path) == ["1.gz", "2.gz"])
+            #expect(try await writer.lastPositions(since: 1)
+                == [.stdout: LogPosition(seq: 5, offset: 0), .stderr: LogPosition(seq: 1, offset: 0)])
+            #expect(try await writer.lastPositions(since: 2) == [.stdout: LogPosition(seq: 5, offset: 0)])
+        }
+    }
+
     @Test(arguments: drivers) func findsTheLastPositionInsideACompressedFileWithLongEntries(driver: String) async throws {
         try await withTemporaryDirectory { dir in
             let long = String(repeating: "0123456789abcdef", count: 12_000) + "\n" // 192 KB, past every buffer

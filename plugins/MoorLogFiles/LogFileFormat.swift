@@ -28,4 +28,29 @@ public protocol LogFileFormat: Sendable {
     func lastPosition(scanning file: any LogFileInput) throws -> LogPosition?
     /// Every complete entry of the file, in order.
     func forEachEntry(in file: any LogFileInput, _ body: (LogEntry) throws -> Void) throws
+    /// Each stream's last position in the first `length` bytes, among
+    /// entries from spool record `floor` on. A format that can walk its
+    /// entries backwards stops at `floor`; the default reads forwards.
+    func streamPositions(in file: PosixFile, length: Int64, since floor: UInt64) throws -> StreamPositions
+}
+
+extension LogFileFormat {
+    public func streamPositions(in file: PosixFile, length: Int64, since floor: UInt64) throws -> StreamPositions {
+        try streamPositions(scanning: file, since: floor)
+    }
+
+    /// Each stream's last position, reading `file` once from the start (a
+    /// compressed rotated file). A torn end is skipped, as `forEachEntry`
+    /// skips it.
+    public func streamPositions(scanning file: any LogFileInput, since floor: UInt64) throws -> StreamPositions {
+        var newest: [LogSource: LogPosition] = [:]
+        var before = false
+        try forEachEntry(in: file) { entry in
+            if entry.position.seq < floor { before = true } else { newest[entry.source] = entry.position }
+        }
+        var found = StreamPositions(floor: floor)
+        for (source, position) in newest { found.visit(source, position) }
+        if before { found.noteEntryBeforeFloor() }
+        return found
+    }
 }

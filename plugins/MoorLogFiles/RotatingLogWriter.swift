@@ -91,6 +91,26 @@ public actor RotatingLogWriter<Format: LogFileFormat>: LogWriter {
     /// The last entry stored, as recovered at opening and kept up by writes.
     public func lastPosition() -> LogPosition? { last }
 
+    /// Read from the files, newest first: the current file backwards, then
+    /// each rotated one until both streams are known or the entries are
+    /// older than `floor` (so normally only the current file's end).
+    public func lastPositions(since floor: UInt64) throws -> [LogSource: LogPosition] {
+        var found = StreamPositions(floor: floor)
+        if let current = file { found = try format.streamPositions(in: current, length: size, since: floor) }
+        for index in try files.rotatedIndices() where !found.complete {
+            switch try files.openRotated(index) {
+            case let .plain(rotated)?:
+                found.merge(older: try format.streamPositions(
+                    in: rotated, length: format.validLength(of: rotated, size: rotated.size()), since: floor))
+            case let .compressed(rotated)?:
+                found.merge(older: try format.streamPositions(scanning: rotated, since: floor))
+            case nil:
+                continue
+            }
+        }
+        return found.positions
+    }
+
     /// Stores the entries after the last stored position, rotating (and
     /// compressing) as `max-size` requires; returns once they are synced.
     public func write(_ entries: [LogEntry]) throws {

@@ -25,6 +25,10 @@ struct JSONFileFormat: LogFileFormat {
         try JSONFileScan.lastPosition(file, end: length)
     }
 
+    func streamPositions(in file: PosixFile, length: Int64, since floor: UInt64) throws -> StreamPositions {
+        try JSONFileScan.streamPositions(file, end: length, since: floor)
+    }
+
     /// Lines Docker wrote carry no position and are passed over, as
     /// `lastPosition(in:length:)` passes them over.
     func lastPosition(scanning file: any LogFileInput) throws -> LogPosition? {

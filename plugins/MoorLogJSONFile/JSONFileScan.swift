@@ -49,6 +49,35 @@ enum JSONFileScan {
     /// The position of the last line before `end` (a line boundary) that
     /// carries one, reading backwards; nil when no line does.
     static func lastPosition(_ file: PosixFile, end: Int64) throws -> LogPosition? {
+        var found: LogPosition?
+        try forEachLineBackwards(file, end: end) { line in
+            found = position(line)
+            return found == nil
+        }
+        return found
+    }
+
+    /// Each stream's last position among lines before `end` from spool
+    /// record `floor` on, reading backwards until both are known or the
+    /// lines are older. Lines without a position (written by dockerd) are
+    /// older than any moor wrote.
+    static func streamPositions(_ file: PosixFile, end: Int64, since floor: UInt64) throws -> StreamPositions {
+        var found = StreamPositions(floor: floor)
+        try forEachLineBackwards(file, end: end) { line in
+            guard let decoded = JSONLine.decode(line) else { return true }
+            guard decoded.hasPosition else {
+                found.noteEntryBeforeFloor()
+                return false
+            }
+            return found.visit(decoded.entry.source, decoded.entry.position)
+        }
+        return found
+    }
+
+    /// Calls `body` with each line before `end` (a line boundary), newest
+    /// first, without its "\n", until it returns false.
+    static func forEachLineBackwards(_ file: PosixFile, end: Int64,
+                                     _ body: (ArraySlice<UInt8>) throws -> Bool) throws {
         var readFrom = end
         // Bytes from `readFrom` up to a line boundary: the start of a line
         // whose beginning lies in the chunk still to be read.
@@ -59,15 +88,15 @@ enum JSONFileScan {
             readFrom = start
             var lineEnd = buffer.count
             while lineEnd > 0, let previous = buffer[..<(lineEnd - 1)].lastIndex(of: newline) {
-                if let position = position(buffer[(previous + 1)..<(lineEnd - 1)]) { return position }
+                guard try body(buffer[(previous + 1)..<(lineEnd - 1)]) else { return }
                 lineEnd = previous + 1
             }
             if start == 0 {
-                return lineEnd > 0 ? position(buffer[..<(lineEnd - 1)]) : nil
+                if lineEnd > 0 { _ = try body(buffer[..<(lineEnd - 1)]) }
+                return
             }
             pending = Array(buffer[..<lineEnd])
         }
-        return nil
     }
 
     private static func position(_ line: ArraySlice<UInt8>) -> LogPosition? {

@@ -31,6 +31,10 @@ struct LocalFileFormat: LogFileFormat {
         try LocalFileScan.lastRecord(file, size: length)?.position
     }
 
+    func streamPositions(in file: PosixFile, length: Int64, since floor: UInt64) throws -> StreamPositions {
+        try LocalFileScan.streamPositions(file, size: length, since: floor)
+    }
+
     /// Every record carries a position, so the last one read is the answer.
     func lastPosition(scanning file: any LogFileInput) throws -> LogPosition? {
         var last: LogPosition?

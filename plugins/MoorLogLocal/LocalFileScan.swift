@@ -54,13 +54,33 @@ enum LocalFileScan {
     /// trailing length; nil when the file has no records or its end is
     /// not a complete record.
     static func lastRecord(_ file: PosixFile, size: Int64) throws -> LogEntry? {
+        try record(endingAt: size, in: file)?.entry
+    }
+
+    /// Each stream's last position among the records before `size` from
+    /// spool record `floor` on, walking back through the trailing lengths
+    /// until both are known or the records are older.
+    static func streamPositions(_ file: PosixFile, size: Int64, since floor: UInt64) throws -> StreamPositions {
+        var found = StreamPositions(floor: floor)
+        var end = size
+        while let (entry, start) = try record(endingAt: end, in: file) {
+            guard found.visit(entry.source, entry.position) else { break }
+            end = start
+        }
+        return found
+    }
+
+    /// The record ending at `end` and where it starts; nil at the header
+    /// or where the bytes before `end` are not a complete record.
+    private static func record(endingAt end: Int64, in file: PosixFile) throws -> (entry: LogEntry, start: Int64)? {
         let first = Int64(LocalRecord.header.count)
-        guard size >= first + Int64(LocalRecord.fixedBody + 8) else { return nil }
-        let trailer = try file.read(at: size - 4, count: 4)
+        guard end >= first + Int64(LocalRecord.fixedBody + 8) else { return nil }
+        let trailer = try file.read(at: end - 4, count: 4)
         guard trailer.count == 4 else { return nil }
         let length = Int64(LocalRecord.readInteger(UInt32.self, trailer[...], at: 0))
-        let start = size - length - 8
+        let start = end - length - 8
         guard length >= LocalRecord.fixedBody, length <= LocalRecord.maximumBody, start >= first else { return nil }
-        return LocalRecord.decode(try file.read(at: start, count: Int(length) + 8)[...])
+        guard let entry = LocalRecord.decode(try file.read(at: start, count: Int(length) + 8)[...]) else { return nil }
+        return (entry, start)
     }
 }

@@ -27,10 +27,15 @@ struct LineAssembler {
     private var pending: [LogSource: Pending] = [:]
     /// Entries ending at or before this were delivered before a restart.
     private let deliveredThrough: LogPosition?
+    /// Where each stream's last delivered entry ends, as far as the driver
+    /// can tell: a stream's line resumes there, exactly where a 16 KiB cut
+    /// left it, even when the other stream's entries came after the cut.
+    private let streamsDeliveredThrough: [LogSource: LogPosition]
     private(set) var lastSeq: UInt64 = 0
 
-    init(deliveredThrough: LogPosition?) {
+    init(deliveredThrough: LogPosition?, streamsDeliveredThrough: [LogSource: LogPosition] = [:]) {
         self.deliveredThrough = deliveredThrough
+        self.streamsDeliveredThrough = streamsDeliveredThrough
     }
 
     /// The highest seq whose every byte is in an emitted entry.
@@ -79,11 +84,12 @@ struct LineAssembler {
         var out: [LogEntry] = []
         let payload = record.payload
         var start = 0
-        if let delivered = deliveredThrough, record.seq == delivered.seq {
-            // The driver's last entry ends inside this record: this stream's
-            // bytes up to there are stored, and its next line starts there.
-            // (Re-read from the record's start, a line cut at 16 KiB before
-            // the restart would be cut elsewhere and partly delivered twice.)
+        if let delivered = streamsDeliveredThrough[source] ?? deliveredThrough, record.seq == delivered.seq {
+            // This stream's last stored entry ends inside this record (a
+            // record holds one stream): its bytes up to there are stored,
+            // and its next line starts there. (Re-read from the record's
+            // start, a line cut at 16 KiB before the restart would be cut
+            // elsewhere: partly delivered twice, or partly skipped.)
             p = Pending()
             start = min(Int(delivered.offset), payload.count)
         }

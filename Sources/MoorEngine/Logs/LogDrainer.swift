@@ -18,8 +18,9 @@ struct LogDrainer: Sendable {
     /// Drains until the process finished; throws if the shim goes away.
     func run() async throws {
         let delivered = try await writer.lastPosition()
-        var assembler = LineAssembler(deliveredThrough: delivered)
         var from = try await session.state(process: 0).spoolAckedSeq + 1
+        var assembler = LineAssembler(deliveredThrough: delivered,
+                                      streamsDeliveredThrough: try await writer.lastPositions(since: from))
         var acked = from - 1
         var losses = LossAccounting()
         while !Task.isCancelled {
