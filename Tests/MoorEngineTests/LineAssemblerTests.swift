@@ -12,6 +12,19 @@ struct LineAssemblerTests {
 
     func lines(_ entries: [LogEntry]) -> [String] { entries.map { String(decoding: $0.line, as: UTF8.self) } }
 
+    /// Every entry of `records` from a fresh start, and after each record
+    /// how far the spool could be acknowledged.
+    func assembleFromStart(_ records: [SpoolRecord]) -> (entries: [LogEntry], acked: [UInt64]) {
+        var assembler = LineAssembler(deliveredThrough: nil)
+        var entries: [LogEntry] = []
+        var acked: [UInt64] = []
+        for r in records {
+            entries += assembler.consume(r)
+            acked.append(assembler.ackableSeq)
+        }
+        return (entries, acked)
+    }
+
     @Test func oneRecordWithSeveralLinesGivesOneEntryEach() throws {
         var a = LineAssembler(deliveredThrough: nil)
         let out = a.consume(try record(1, "a\nbb\nccc\n"))
@@ -83,13 +96,7 @@ struct LineAssemblerTests {
             let last = index == sizes.count - 1
             records.append(try record(UInt64(index + 1), last ? "def\n" : String(repeating: index == 0 ? "a" : "y", count: size)))
         }
-        var first = LineAssembler(deliveredThrough: nil)
-        var all: [LogEntry] = []
-        var acked: [UInt64] = []
-        for r in records {
-            all += first.consume(r)
-            acked.append(first.ackableSeq)
-        }
+        let (all, acked) = assembleFromStart(records)
         let whole = all.flatMap(\.line)
         #expect(whole.count == sizes.reduce(0, +))
         // The daemon dies after storing entry `cut`, having acknowledged
@@ -117,13 +124,7 @@ struct LineAssemblerTests {
             records.append(try record(UInt64(records.count + 1), last ? "def\n" : String(repeating: index == 0 ? "a" : "y", count: size)))
             records.append(try record(UInt64(records.count + 1), "err \(index)\n", .stderr))
         }
-        var first = LineAssembler(deliveredThrough: nil)
-        var all: [LogEntry] = []
-        var acked: [UInt64] = []
-        for r in records {
-            all += first.consume(r)
-            acked.append(first.ackableSeq)
-        }
+        let (all, acked) = assembleFromStart(records)
         func stream(_ entries: [LogEntry], _ source: LogSource) -> [UInt8] {
             entries.filter { $0.source == source }.flatMap(\.line)
         }
