@@ -54,25 +54,32 @@ final class ShimChannel: Sendable {
         }
         let frame = ShimFrame(type: type, requestId: id, payload: payload)
         let bytes = try ShimCodec.encode(frame)
+        // A closed connection (the daemon stopping, the shim gone) fails at
+        // once, without touching the event loop, which may be shut down.
+        guard channel.isActive else {
+            throw ShimError(code: ECONNRESET, message: "the connection to the shim is closed", context: socketPath)
+        }
         let promise = channel.eventLoop.makePromise(of: ShimFrame.self)
         let handler = self.handler
         let channel = self.channel
+        let path = socketPath
+        // Registration, write and timer all happen on the loop, in one task:
+        // a loop that shut down meanwhile drops the task whole, and never
+        // holds a timer it will not complete (NIO traps on such a leak).
         channel.eventLoop.execute {
-            handler.value.register(id, promise: promise)
+            var timer: Scheduled<Void>?
+            if let timeout {
+                timer = channel.eventLoop.scheduleTask(in: timeout) {
+                    handler.value.fail(id, ShimError(code: ETIMEDOUT, message: "\(type) got no answer within \(timeout)", context: path))
+                }
+            }
+            handler.value.register(id, promise: promise, timer: timer)
             var buffer = channel.allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(bytes)
             channel.writeAndFlush(buffer).whenFailure { error in
                 handler.value.fail(id, error)
             }
         }
-        var timer: Scheduled<Void>?
-        if let timeout {
-            let path = socketPath
-            timer = channel.eventLoop.scheduleTask(in: timeout) {
-                handler.value.fail(id, ShimError(code: ETIMEDOUT, message: "\(type) got no answer within \(timeout)", context: path))
-            }
-        }
-        defer { timer?.cancel() }
         let reply = try await promise.futureResult.get()
         do {
             return try ShimCodec.replyPayload(reply, to: type, requestId: id)
@@ -102,17 +109,34 @@ final class ShimReplyHandler: ChannelInboundHandler {
 
     private let socketPath: String
     private var decoder = ShimFrameDecoder()
-    private var pending: [UInt32: EventLoopPromise<ShimFrame>] = [:]
+    /// A request waiting for its reply, and its timeout.
+    private struct Waiting {
+        let promise: EventLoopPromise<ShimFrame>
+        let timer: Scheduled<Void>?
+
+        func succeed(_ frame: ShimFrame) {
+            timer?.cancel()
+            promise.succeed(frame)
+        }
+
+        func fail(_ error: any Error) {
+            timer?.cancel()
+            promise.fail(error)
+        }
+    }
+
+    private var pending: [UInt32: Waiting] = [:]
     private var closedError: (any Error)?
 
     init(socketPath: String) { self.socketPath = socketPath }
 
-    func register(_ id: UInt32, promise: EventLoopPromise<ShimFrame>) {
+    func register(_ id: UInt32, promise: EventLoopPromise<ShimFrame>, timer: Scheduled<Void>?) {
+        let waiting = Waiting(promise: promise, timer: timer)
         if let closedError {
-            promise.fail(closedError)
+            waiting.fail(closedError)
             return
         }
-        pending[id] = promise
+        pending[id] = waiting
     }
 
     func fail(_ id: UInt32, _ error: any Error) {
@@ -148,6 +172,6 @@ final class ShimReplyHandler: ChannelInboundHandler {
         closedError = closedError ?? error
         let waiting = pending
         pending.removeAll()
-        for promise in waiting.values { promise.fail(error) }
+        for request in waiting.values { request.fail(error) }
     }
 }
