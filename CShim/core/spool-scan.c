@@ -493,6 +493,8 @@ int moor_spool_read(moor_spool_t *sp, uint64_t from_seq, void *buf, size_t cap,
         }
     }
     *out_len = c.used;
+    if (c.used > 0 && c.next_seq - 1 > sp->served_seq)
+        sp->served_seq = c.next_seq - 1;
     /* Nothing readable at or after from_seq: the seqs up to next_seq never were records. */
     *next_seq = c.used == 0 && from_seq < sp->next_seq ? sp->next_seq : c.next_seq;
     return 0;

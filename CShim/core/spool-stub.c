@@ -15,10 +15,28 @@
 #include <stdio.h>
 #include <unistd.h>
 
+bool moor_spool_is_stub(const moor_spool_t *sp, int i)
+{
+    const moor_spool_segment_t *seg = &sp->segments[i];
+    return i < sp->n_segments - 1 && seg->data_records == 0 && seg->loss_records > 0;
+}
+
 bool moor_spool_head_is_stub(const moor_spool_t *sp)
 {
-    const moor_spool_segment_t *head = &sp->segments[0];
-    return sp->n_segments > 1 && head->data_records == 0 && head->loss_records > 0;
+    return moor_spool_is_stub(sp, 0);
+}
+
+int moor_spool_held(const moor_spool_t *sp)
+{
+    int held = 0;
+    while (held < sp->n_segments - 1) {
+        const moor_spool_segment_t *seg = &sp->segments[held];
+        uint64_t first_unacked = seg->first_seq > sp->acked_seq ? seg->first_seq : sp->acked_seq + 1;
+        if (seg->first_seq == 0 || seg->last_seq <= sp->acked_seq || first_unacked > sp->served_seq)
+            break;
+        held++;
+    }
+    return held;
 }
 
 bool moor_spool_can_drop(const moor_spool_t *sp)

@@ -119,14 +119,26 @@ static bool loss_is_empty(const struct moor_loss_payload *loss)
 }
 
 /* Without a stub (it could not be written): the loss goes out with the next record. */
-static int drop_reporting_later(moor_spool_t *sp, const dropped_t *lost, moor_err_t *err)
+static int drop_reporting_later(moor_spool_t *sp, int victim, const dropped_t *lost, moor_err_t *err)
 {
-    int ret = unlink_segment(sp, 0, err);
+    int ret = unlink_segment(sp, victim, err);
     if (ret == 0) {
         moor_spool_note_loss(sp, &lost->data, true);
         moor_spool_note_loss(sp, &lost->reported, false);
     }
     return ret;
+}
+
+/*
+ * Where the gap goes: the first segment behind the held ones, when that
+ * leaves a segment to drop that is not the newest; otherwise the head, held
+ * or not (the bound comes first).
+ */
+static int gap_index(const moor_spool_t *sp)
+{
+    int at = moor_spool_held(sp);
+    int victim = at + (moor_spool_is_stub(sp, at) ? 1 : 0);
+    return victim < sp->n_segments - 1 ? at : 0;
 }
 
 int moor_spool_drop_oldest(moor_spool_t *sp, moor_err_t *err)
@@ -135,8 +147,9 @@ int moor_spool_drop_oldest(moor_spool_t *sp, moor_err_t *err)
     if (oldest->first_seq == 0 || oldest->last_seq <= sp->acked_seq)
         return unlink_segment(sp, 0, err); /* empty, or all delivered (a stub included) */
     /* Behind a stub the next segment goes, its loss merged into the stub. */
-    bool stub = moor_spool_head_is_stub(sp) && sp->n_segments > 2;
-    int victim = stub ? 1 : 0;
+    int at = gap_index(sp);
+    bool stub = moor_spool_is_stub(sp, at) && sp->n_segments > at + 2;
+    int victim = stub ? at + 1 : at;
     dropped_t lost, head;
     undelivered(sp, &sp->segments[victim], &lost);
     uint64_t seq = sp->segments[victim].last_seq;
@@ -148,19 +161,19 @@ int moor_spool_drop_oldest(moor_spool_t *sp, moor_err_t *err)
     uint64_t time_ns = lost.first_time_ns;
     if (stub) {
         /* The stub's record carries the time the gap began. */
-        undelivered(sp, &sp->segments[0], &head);
+        undelivered(sp, &sp->segments[at], &head);
         moor_spool_merge_loss(&total, &head.reported);
         time_ns = head.first_time_ns;
     }
     moor_err_t ignored;
-    if (moor_spool_write_stub(sp, sp->segments[0].index, seq, time_ns, &total, &ignored) < 0)
-        return stub ? unlink_segment(sp, victim, err) : drop_reporting_later(sp, &lost, err);
+    if (moor_spool_write_stub(sp, sp->segments[at].index, seq, time_ns, &total, &ignored) < 0)
+        return stub ? unlink_segment(sp, victim, err) : drop_reporting_later(sp, at, &lost, err);
     sp->lost_bytes_total += lost.data.bytes;
-    moor_spool_segment_t *first = &sp->segments[0];
-    sp->total_bytes = sp->total_bytes - first->size + MOOR_SPOOL_LOSS_RECORD_SIZE;
-    *first = (moor_spool_segment_t){.index = first->index, .first_seq = seq, .last_seq = seq,
-                                    .size = MOOR_SPOOL_LOSS_RECORD_SIZE, .loss_records = 1};
-    return stub ? unlink_segment(sp, 1, err) : 0;
+    moor_spool_segment_t *gap = &sp->segments[at];
+    sp->total_bytes = sp->total_bytes - gap->size + MOOR_SPOOL_LOSS_RECORD_SIZE;
+    *gap = (moor_spool_segment_t){.index = gap->index, .first_seq = seq, .last_seq = seq,
+                                  .size = MOOR_SPOOL_LOSS_RECORD_SIZE, .loss_records = 1};
+    return stub ? unlink_segment(sp, victim, err) : 0;
 }
 
 /*

@@ -526,7 +526,7 @@ private func tally(_ records: [Record]) -> (kept: UInt64, lost: UInt64, dataReco
             try t.open(max: 1)
             // As above: the fifth 60000-byte record turns segment 1 into the stub (loss seq 1).
             for i in 0..<5 { t.append(bytes(60000, UInt8(i))) }
-            #expect(t.readAll().compactMap(\.loss) == [Loss(bytes: 60000, records: 1, firstSeq: 1, lastSeq: 1)])
+            #expect(t.fileBytes(segmentName(1)).count == lossRecordSize, "segment 1 is now the stub")
             // Keep going: the segments after the stub go too, into the stub.
             for i in 5..<12 { t.append(bytes(60000, UInt8(i))) }
             t.flushLoss()
@@ -536,6 +536,64 @@ private func tally(_ records: [Record]) -> (kept: UInt64, lost: UInt64, dataReco
             #expect(sum.dataRecords + sum.lostRecords == 12)
             #expect(recs.compactMap(\.loss).count == 1, "the drops merged into the stub")
             #expect(recs.first?.loss?.firstSeq == 1, "seq 1's loss still reported, first")
+        }
+    }
+
+    /// A reader that was given records and died before acknowledging them
+    /// may have stored them: the bound drops the segments behind them, so
+    /// the loss record counts only output no reader had, and the next
+    /// reader gets those records again (and skips what its driver holds).
+    @Test func theBoundDropsBehindRecordsAReaderWasGivenButDidNotAcknowledge() throws {
+        try withSpool { t in
+            try t.open(max: 1)
+            // 60000-byte records: one per 64 KiB segment, four fit.
+            for i in 0..<4 { t.append(bytes(60000, UInt8(i)), time: UInt64(100 + i)) }
+            #expect(t.read(from: 1, cap: 1).records.map(\.seq) == [1], "seq 1 handed out, not acknowledged")
+            #expect(moor_spool_held(t.sp) == 1)
+            t.append(bytes(60000, 4), time: 104)
+            let recs = t.readAll()
+            #expect(recs.map(\.seq) == [1, 2, 3, 4, 5])
+            #expect(recs[0].payload == bytes(60000, 0), "the record handed out is kept")
+            #expect(recs[1].loss == Loss(bytes: 60000, records: 1, firstSeq: 2, lastSeq: 2))
+            #expect(recs[1].timeNs == 101, "timed when the dropped output was read")
+            #expect(t.sp.pointee.total_bytes <= t.sp.pointee.max_bytes)
+        }
+    }
+
+    /// A stub a reader was given is not grown any more: later drops go into
+    /// a new one behind it, so each loss record's count stays what the
+    /// reader saw (no count is reported twice by a reader that restarts).
+    @Test func dropsAfterAStubWasHandedOutGoIntoANewStub() throws {
+        try withSpool { t in
+            try t.open(max: 1)
+            for i in 0..<5 { t.append(bytes(60000, UInt8(i))) }
+            let handedOut: [Loss] = t.read(from: 1, cap: 1).records.compactMap(\.loss)
+            #expect(handedOut == [Loss(bytes: 60000, records: 1, firstSeq: 1, lastSeq: 1)])
+            for i in 5..<12 { t.append(bytes(60000, UInt8(i))) }
+            t.flushLoss()
+            let recs = t.readAll()
+            let losses: [Loss] = recs.compactMap(\.loss)
+            try #require(losses.count == 2)
+            #expect(losses[0] == handedOut[0], "the stub handed out kept its count")
+            #expect(losses[1].firstSeq > losses[0].lastSeq, "the new stub covers later seqs")
+            let sum = tally(recs)
+            #expect(sum.kept + sum.lost == 12 * 60000)
+            #expect(sum.dataRecords + sum.lostRecords == 12)
+        }
+    }
+
+    /// When the records handed out leave nothing else to drop, the bound
+    /// still holds: they go, counted, as before.
+    @Test func theBoundStillHoldsWhenEverythingWasHandedOut() throws {
+        try withSpool { t in
+            try t.open(max: 1)
+            for i in 0..<4 { t.append(bytes(60000, UInt8(i))) }
+            #expect(t.readAll().count == 4)
+            t.append(bytes(60000, 4))
+            #expect(t.sp.pointee.total_bytes <= t.sp.pointee.max_bytes)
+            let recs = t.readAll()
+            #expect(recs.map(\.seq) == [1, 2, 3, 4, 5])
+            #expect(recs[0].loss == Loss(bytes: 60000, records: 1, firstSeq: 1, lastSeq: 1))
         }
     }
 

@@ -247,6 +247,36 @@ def test_drops_while_a_slow_daemon_drains_count_only_what_the_driver_lacks():
         assert sum(lost) + len(out) == SPOOL_TOTAL, f"markers say {lost} lost, {len(out)} of {SPOOL_TOTAL} arrived"
 
 
+@pytest.mark.parametrize("kill_after", [0.2, 0.6, 1.2])
+def test_sigkill_while_draining_a_full_spool_keeps_the_markers_exact(kill_after):
+    """A container writes 1 KiB lines flat out through a small spool; moord
+    is SIGKILLed while it drains (a batch handed out, perhaps stored, not
+    yet acknowledged; a loss record perhaps already reported) and the spool
+    overflows while no daemon runs. The next moord's markers count exactly
+    what the log lacks: markers + delivered = written."""
+    count = 40000
+    total = len("ready\n") + count * LINE
+    with restore_daemon(config={"live-restore": True, "spool-max-size": "256k"}) as moor:
+        daemon = moor.daemon
+        cid = moor.run_d("busybox", "sh", "-c", _burst_writer(count))
+        wait_until(lambda: moor.cli("logs", cid).stdout == "ready\n", what="the first line delivered")
+        pid = moor.state(cid)["Pid"]
+        _touch_in(pid, "/tmp/go")
+        time.sleep(kill_after)
+        daemon.kill9()
+        wait_until(lambda: restoretest.container_file(pid, "/tmp/done") is not None, timeout=60,
+                   what="the writer to finish while moord is down")
+        daemon.start()
+        last_line = b"%08d" % count + b"x" * 1015 + b"\n"
+        wait_until(lambda: moor.cli("logs", "--tail", "1", cid, binary=True).stdout == last_line, timeout=60,
+                   what="the last line delivered")
+        result = moor.cli("logs", cid, binary=True, check=True)
+    out, err = result.stdout, result.stderr.decode()
+    lost = [int(n) for n in MARKER.findall(err)]
+    assert lost and err.count("\n") == len(lost), f"stderr holds something else than markers: {err!r}"
+    assert sum(lost) + len(out) == total, f"markers say {sum(lost)} lost, {len(out)} of {total} arrived"
+
+
 def test_backlog_is_delivered_completely_when_a_container_exits_with_a_slow_drain():
     count = 20000
     with restore_daemon(config={"live-restore": True}) as moor:

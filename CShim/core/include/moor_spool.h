@@ -67,6 +67,7 @@ typedef struct moor_spool {
     uint64_t total_bytes;         /* sum of segment sizes, always <= max_bytes */
     uint64_t next_seq;            /* seq the next record gets */
     uint64_t acked_seq;           /* highest seq acknowledged by a reader */
+    uint64_t served_seq;          /* highest seq a read has handed out */
     /* Dropped but not yet reported in a loss record. */
     uint64_t pending_loss_bytes;
     uint64_t pending_loss_records;
@@ -179,13 +180,23 @@ bool moor_spool_parse_segment_name(const char *name, uint64_t *index);
 /* Scan DIR and rebuild segments, next_seq and the pending loss. */
 int moor_spool_recover(moor_spool_t *sp, moor_err_t *err);
 /*
- * Drop the oldest segment (behind a head stub: the one after it). Its
+ * Drop the oldest segment that may go (see moor_spool_held). Its
  * undelivered records (and the loss its own loss records report) become
- * the head stub: one loss record, at the seq of the last record dropped,
- * where the output is missing (spool-stub.c).
+ * the stub: one loss record, at the seq of the last record dropped, where
+ * the output is missing (spool-stub.c); the drops after it merge into it.
  */
 int moor_spool_drop_oldest(moor_spool_t *sp, moor_err_t *err);
-/* The oldest segment is a stub: loss records only, and not the newest. */
+/*
+ * How many segments at the head are held: a read handed out some of their
+ * unacknowledged records (a loss record included). The reader may have
+ * stored those already and died before acknowledging them: dropping them
+ * would report delivered output as lost. While a segment behind them can
+ * go, the bound drops that one instead; the newest never goes.
+ */
+int moor_spool_held(const moor_spool_t *sp);
+/* Segment `i` is a stub: loss records only, and not the newest. */
+bool moor_spool_is_stub(const moor_spool_t *sp, int i);
+/* The oldest segment is a stub. */
 bool moor_spool_head_is_stub(const moor_spool_t *sp);
 /* Whether the bound can drop a segment: never the newest, nor a stub. */
 bool moor_spool_can_drop(const moor_spool_t *sp);

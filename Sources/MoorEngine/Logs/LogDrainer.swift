@@ -14,6 +14,8 @@ struct LogDrainer: Sendable {
     let output: ContainerOutput
     let events: EventBus
     let logger: Logger
+    /// What the markers already reported, across daemon restarts.
+    let lossLedger: LossLedger
 
     /// Drains until the process finished; throws if the shim goes away.
     func run() async throws {
@@ -22,7 +24,7 @@ struct LogDrainer: Sendable {
         var assembler = LineAssembler(deliveredThrough: delivered,
                                       streamsDeliveredThrough: try await writer.lastPositions(since: from))
         var acked = from - 1
-        var losses = LossAccounting()
+        var losses = LossAccounting(resumingAfter: lossLedger.reported(deliveredThrough: delivered))
         while !Task.isCancelled {
             let (batch, idle) = try await session.pollSpool(process: 0, from: from)
             if idle { continue }
@@ -40,6 +42,7 @@ struct LogDrainer: Sendable {
             }
             var entries: [LogEntry] = []
             var chunks: [OutputChunk] = []
+            var readLoss = false
             for record in batch.records {
                 if record.seq < from { continue }
                 // A new run's shim reopens the spool of the runs before it:
@@ -49,6 +52,7 @@ struct LogDrainer: Sendable {
                 case .stdout: if !fresh.isEmpty { chunks.append(OutputChunk(source: .stdout, bytes: fresh)) }
                 case .stderr: if !fresh.isEmpty { chunks.append(OutputChunk(source: .stderr, bytes: fresh)) }
                 case .loss:
+                    readLoss = true
                     guard let loss = record.loss.flatMap({ losses.missing($0) }) else {
                         // Every dropped record had been read, or was reported.
                         assembler.skip(record)
@@ -64,6 +68,9 @@ struct LogDrainer: Sendable {
                 entries += assembler.consume(record)
             }
             await output.publish(chunks)
+            if readLoss, let loss = losses.lastLoss, let end = entries.last?.position {
+                noteReported(loss, through: end)
+            }
             try await store(entries)
             let ackable = assembler.ackableSeq
             if ackable > acked {
@@ -97,6 +104,16 @@ struct LogDrainer: Sendable {
                 try await Task.sleep(nanoseconds: delay)
                 delay = min(delay * 2, 10_000_000_000)
             }
+        }
+    }
+
+    /// Before the batch is stored: a ledger that cannot be written costs
+    /// at most a marker counted twice after a restart, so delivery goes on.
+    private func noteReported(_ loss: LossRecord, through end: LogPosition) {
+        do {
+            try lossLedger.record(loss, through: end)
+        } catch {
+            logger.warning("log loss ledger not written", metadata: ["container": "\(containerID)", "error": "\(error)"])
         }
     }
 

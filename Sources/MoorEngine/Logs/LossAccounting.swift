@@ -20,7 +20,14 @@ struct LossAccounting {
     private var start = 0
     private var lastAck: UInt64 = 0
     /// The last loss record read, as the shim wrote it.
-    private var lastLoss: LossRecord?
+    private(set) var lastLoss: LossRecord?
+
+    /// `reported`: the last loss record a previous daemon had reported
+    /// (from the `LossLedger`), so the stub it grew into counts only the
+    /// growth.
+    init(resumingAfter reported: LossRecord? = nil) {
+        lastLoss = reported
+    }
 
     mutating func consumed(_ record: SpoolRecord) {
         consumed.append((record.seq, UInt64(record.payload.count)))
