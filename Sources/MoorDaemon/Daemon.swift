@@ -129,7 +129,10 @@ public final class Daemon: Sendable {
         await events.finishAll()
         await server.shutdown()
         await engine.shutdown()
-        try? await group.shutdownGracefully()
+        // The event loops are not shut down: the process exits next, and a
+        // background task still ending (a retry connecting to a shim, an
+        // exec's output pump) would otherwise schedule work on a closed
+        // loop, which NIO reports by trapping on the leaked promise.
         logger.info("moord stopped")
     }
 

@@ -3,13 +3,17 @@ import MoorShimClient
 /// Turns the shim's loss records into what the log driver really lacks.
 ///
 /// Two things make a loss record count more than is missing when the
-/// daemon drains while the bound drops (a slow daemon, a fast writer):
+/// daemon drains while the bound drops (a slow daemon, a fast writer). A
+/// current shim avoids both while it can (it drops behind what a read
+/// handed out, and never grows a stub a read handed out), but when nothing
+/// else is left to drop, and with shims from before that rule:
 /// - records the drainer read but had not yet acknowledged are
 ///   "undelivered" to the shim and may be dropped, yet the driver holds
 ///   them (or the drainer does, in a line being assembled);
 /// - later drops merge into the same head stub, which the shim rewrites
 ///   with the whole count under a new seq: a stub read once comes back
-///   with what was already reported.
+///   with what was already reported (across a daemon restart, the
+///   `LossLedger` tells what was).
 ///
 /// Consumed records are kept from the acknowledgement before the last one
 /// on: a drop leaves its loss record at the last dropped seq, past what the
