@@ -69,7 +69,7 @@ struct LogDrainer: Sendable {
             }
             await output.publish(chunks)
             if readLoss, let loss = losses.lastLoss, let end = entries.last?.position {
-                noteReported(loss, through: end)
+                await noteReported(loss, through: end)
             }
             try await store(entries)
             let ackable = assembler.ackableSeq
@@ -109,9 +109,11 @@ struct LogDrainer: Sendable {
 
     /// Before the batch is stored: a ledger that cannot be written costs
     /// at most a marker counted twice after a restart, so delivery goes on.
-    private func noteReported(_ loss: LossRecord, through end: LogPosition) {
+    /// (An fsync: on a thread of its own, not one of the cooperative ones.)
+    private func noteReported(_ loss: LossRecord, through end: LogPosition) async {
+        let ledger = lossLedger
         do {
-            try lossLedger.record(loss, through: end)
+            try await offload { try ledger.record(loss, through: end) }
         } catch {
             logger.warning("log loss ledger not written", metadata: ["container": "\(containerID)", "error": "\(error)"])
         }
