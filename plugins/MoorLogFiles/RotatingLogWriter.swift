@@ -75,14 +75,21 @@ public actor RotatingLogWriter<Format: LogFileFormat>: LogWriter {
         }
     }
 
-    /// A plain rotated file is read backwards from its valid end, a
-    /// compressed one forwards (it cannot be read backwards cheaply).
     private func lastPosition(inRotated index: Int) throws -> LogPosition? {
+        try readRotated(index, backwards: format.lastPosition(in:length:), forwards: format.lastPosition(scanning:))
+            ?? nil
+    }
+
+    /// A plain rotated file is read backwards from its valid end, a
+    /// compressed one forwards (it cannot be read backwards cheaply); nil
+    /// when generation `index` is gone.
+    private func readRotated<T>(_ index: Int, backwards: (PosixFile, Int64) throws -> T,
+                                forwards: (any LogFileInput) throws -> T) throws -> T? {
         switch try files.openRotated(index) {
         case let .plain(rotated)?:
-            return try format.lastPosition(in: rotated, length: format.validLength(of: rotated, size: rotated.size()))
+            return try backwards(rotated, format.validLength(of: rotated, size: rotated.size()))
         case let .compressed(rotated)?:
-            return try format.lastPosition(scanning: rotated)
+            return try forwards(rotated)
         case nil:
             return nil
         }
@@ -98,15 +105,9 @@ public actor RotatingLogWriter<Format: LogFileFormat>: LogWriter {
         var found = StreamPositions(floor: floor)
         if let current = file { found = try format.streamPositions(in: current, length: size, since: floor) }
         for index in try files.rotatedIndices() where !found.complete {
-            switch try files.openRotated(index) {
-            case let .plain(rotated)?:
-                found.merge(older: try format.streamPositions(
-                    in: rotated, length: format.validLength(of: rotated, size: rotated.size()), since: floor))
-            case let .compressed(rotated)?:
-                found.merge(older: try format.streamPositions(scanning: rotated, since: floor))
-            case nil:
-                continue
-            }
+            let older = try readRotated(index, backwards: { try format.streamPositions(in: $0, length: $1, since: floor) },
+                                        forwards: { try format.streamPositions(scanning: $0, since: floor) })
+            if let older { found.merge(older: older) }
         }
         return found.positions
     }

@@ -71,7 +71,7 @@ extension ManagedContainer {
         let writer = try await openLogWriter()
         let drainer = LogDrainer(containerID: id, session: session, writer: writer, output: output,
                                  events: context.events, logger: logger,
-                                 lossLedger: LossLedger(path: context.configuration.containerDirectory(id) + "/log-loss.json"))
+                                 lossLedgerPath: context.configuration.containerDirectory(id) + "/log-loss.json")
         let drainTask = Task {
             do {
                 try await drainer.run()

@@ -14,8 +14,8 @@ struct LogDrainer: Sendable {
     let output: ContainerOutput
     let events: EventBus
     let logger: Logger
-    /// What the markers already reported, across daemon restarts.
-    let lossLedger: LossLedger
+    /// Where the markers already reported are kept, across daemon restarts.
+    let lossLedgerPath: String
 
     /// Drains until the process finished; throws if the shim goes away.
     func run() async throws {
@@ -24,7 +24,8 @@ struct LogDrainer: Sendable {
         var assembler = LineAssembler(deliveredThrough: delivered,
                                       streamsDeliveredThrough: try await writer.lastPositions(since: from))
         var acked = from - 1
-        var losses = LossAccounting(resumingAfter: lossLedger.reported(deliveredThrough: delivered))
+        var ledger = LossLedger(path: lossLedgerPath)
+        var losses = LossAccounting(resumingAfter: ledger.reported(deliveredThrough: delivered))
         while !Task.isCancelled {
             let (batch, idle) = try await session.pollSpool(process: 0, from: from)
             if idle { continue }
@@ -69,7 +70,7 @@ struct LogDrainer: Sendable {
             }
             await output.publish(chunks)
             if readLoss, let loss = losses.lastLoss, let end = entries.last?.position {
-                await noteReported(loss, through: end)
+                ledger = await noteReported(loss, through: end, in: ledger)
             }
             try await store(entries)
             let ackable = assembler.ackableSeq
@@ -110,13 +111,14 @@ struct LogDrainer: Sendable {
     /// Before the batch is stored: a ledger that cannot be written costs
     /// at most a marker counted twice after a restart, so delivery goes on.
     /// (An fsync: on a thread of its own, not one of the cooperative ones.)
-    private func noteReported(_ loss: LossRecord, through end: LogPosition) async {
-        let ledger = lossLedger
+    private func noteReported(_ loss: LossRecord, through end: LogPosition, in ledger: LossLedger) async -> LossLedger {
+        let next = ledger.adding(loss, through: end)
         do {
-            try await offload { try ledger.record(loss, through: end) }
+            try await offload { try next.write() }
         } catch {
             logger.warning("log loss ledger not written", metadata: ["container": "\(containerID)", "error": "\(error)"])
         }
+        return next
     }
 
     private func reportLoss(_ record: SpoolRecord) async {

@@ -1,5 +1,5 @@
 import Foundation
-import Glibc
+import MoorImages
 import MoorPluginKit
 import MoorShimClient
 
@@ -42,60 +42,45 @@ struct LossLedger: Sendable {
     }
 
     let path: String
+    /// The two newest entries, as last written (read once, at opening).
+    private(set) var entries: [Entry]
+
+    /// The ledger at `path`; a missing or unreadable one is empty (which
+    /// costs at most a marker counted twice, never a line).
+    init(path: String) {
+        self.path = path
+        let data = FileManager.default.contents(atPath: path)
+        entries = data.flatMap { try? JSONDecoder().decode([Entry].self, from: $0) } ?? []
+    }
 
     /// The last loss record whose batch the driver holds, given the
-    /// driver's last position; nil when none (or the file is unreadable,
-    /// which costs at most a marker counted twice, never a line).
+    /// driver's last position; nil when none.
     func reported(deliveredThrough delivered: LogPosition?) -> LossRecord? {
-        guard let delivered, let entries = try? load() else { return nil }
+        guard let delivered else { return nil }
         return entries.last { $0.through <= delivered }?.loss
     }
 
-    /// Records `loss` as reported once the driver holds `position`; durable
-    /// before it returns (file synced, renamed over, directory synced).
-    func record(_ loss: LossRecord, through position: LogPosition) throws {
-        var entries = (try? load()) ?? []
-        entries.append(Entry(loss, through: position))
-        let kept = Array(entries.suffix(2))
-        try writeDurably(try JSONEncoder().encode(kept))
+    /// This ledger with `loss` reported once the driver holds `position`
+    /// (the two newest kept); `write()` makes it durable.
+    func adding(_ loss: LossRecord, through position: LogPosition) -> LossLedger {
+        var next = self
+        next.entries = Array((entries + [Entry(loss, through: position)]).suffix(2))
+        return next
     }
 
-    func load() throws -> [Entry] {
-        guard FileManager.default.fileExists(atPath: path) else { return [] }
-        return try JSONDecoder().decode([Entry].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-    }
-
-    private func writeDurably(_ data: Data) throws {
-        let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw failure("create \(temporary)") }
-        var ok = data.withUnsafeBytes { raw -> Bool in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return false }
-                offset += n
-            }
-            return true
-        }
-        ok = ok && fsync(fd) == 0
-        let code = errno
-        close(fd)
-        guard ok else {
-            unlink(temporary)
-            throw failure("write \(temporary)", code: code)
-        }
-        guard rename(temporary, path) == 0 else { throw failure("rename \(temporary) to \(path)") }
-        let directory = (path as NSString).deletingLastPathComponent
-        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirFD >= 0 {
-            _ = fsync(dirFD)
-            close(dirFD)
+    /// Durable before it returns (synced, renamed over, directory synced).
+    func write() throws {
+        do {
+            try AtomicFile.write(Array(try JSONEncoder().encode(entries)), to: path,
+                                 tmpDirectory: (path as NSString).deletingLastPathComponent)
+        } catch {
+            throw EngineError.system("log loss ledger \(path): \(error)")
         }
     }
 
-    private func failure(_ what: String, code: Int32 = errno) -> EngineError {
-        EngineError.system("log loss ledger: \(what): \(String(cString: strerror(code)))")
+    /// `adding` and `write` at once.
+    mutating func record(_ loss: LossRecord, through position: LogPosition) throws {
+        self = adding(loss, through: position)
+        try write()
     }
 }
